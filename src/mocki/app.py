@@ -1,0 +1,83 @@
+"""create_app() and its lifespan: engine, Redis and the LLM client are built once here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from redis.asyncio import Redis
+
+from mocki import __version__
+from mocki.auth.router import router as auth_router
+from mocki.core.db import make_engine, make_sessionmaker
+from mocki.core.errors import NotFound, install_error_handlers
+from mocki.documents.router import router as documents_router
+from mocki.interviews.router import router as interviews_router
+from mocki.llm.factory import make_llm
+from mocki.questions.router import router as questions_router
+from mocki.settings import Settings, get_settings
+from mocki.tasks.celery_app import make_celery
+from mocki.users.router import router as users_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.redis = Redis.from_url(settings.resolved_redis_url)
+        app.state.llm = make_llm(settings)
+        app.state.celery = make_celery(settings)
+        try:
+            yield
+        finally:
+            await app.state.llm.aclose()
+            await app.state.redis.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="MOCKI",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    for router in (auth_router, users_router, documents_router, questions_router, interviews_router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get(f"{API_PREFIX}/health", tags=["meta"])
+    async def health() -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    _mount_web(app, settings)
+    return app
+
+
+def _mount_web(app: FastAPI, settings: Settings) -> None:
+    dist = settings.web_dist or Path(__file__).resolve().parents[2] / "web" / "dist"
+    if not (dist / "index.html").exists():
+        return
+    app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+    index = dist / "index.html"
+
+    # The single-page app owns every other path that is not under the api.
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str) -> FileResponse:
+        if path.startswith("api/"):
+            raise NotFound(f"No route {path!r}")
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and dist.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        return FileResponse(index)

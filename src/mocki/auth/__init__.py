@@ -1,0 +1,1 @@
+"""Accounts, passwords, JWT access and rotating refresh tokens, Firebase sign-in."""

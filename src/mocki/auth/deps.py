@@ -1,0 +1,52 @@
+"""The current-user dependency: a valid access token for an active account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from mocki.auth.firebase import FirebaseVerifier
+from mocki.auth.tokens import decode_access_token
+from mocki.core.errors import Forbidden, Unavailable, Unauthorized
+from mocki.deps import SessionDep, SettingsDep
+from mocki.models import User
+from mocki.users import repository as users
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+        raise Unauthorized("Sign in first: send 'Authorization: Bearer <access token>'.", code="not_authenticated")
+    claims = decode_access_token(creds.credentials, settings.secret_key)
+    user = await users.get(session, claims.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("Account no longer active.", code="account_disabled")
+    return user
+
+
+async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+    if user.role != "admin":
+        raise Forbidden("Administrators only.")
+    return user
+
+
+def firebase_verifier(request: Request) -> FirebaseVerifier:
+    settings = request.app.state.settings
+    if not settings.firebase_project_id:
+        raise Unavailable("Firebase sign-in is not configured on this server.", code="firebase_disabled")
+    verifier: FirebaseVerifier | None = getattr(request.app.state, "firebase", None)
+    if verifier is None:
+        verifier = FirebaseVerifier(settings.firebase_project_id, settings.firebase_jwks_url)
+        request.app.state.firebase = verifier
+    return verifier
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+AdminUser = Annotated[User, Depends(admin_user)]

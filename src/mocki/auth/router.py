@@ -1,0 +1,52 @@
+"""Auth endpoints: register, login, refresh, logout, Firebase."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.concurrency import run_in_threadpool
+
+from mocki.auth import service
+from mocki.auth.deps import firebase_verifier
+from mocki.auth.firebase import FirebaseVerifier
+from mocki.auth.schemas import FirebaseIn, LoginIn, RefreshIn, RegisterIn, TokenPair
+from mocki.deps import SessionDep, SettingsDep
+from mocki.users import service as users_service
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/register", response_model=TokenPair, status_code=status.HTTP_201_CREATED)
+async def register(body: RegisterIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
+    user = await users_service.create_user(session, body.email, body.password, body.name)
+    return await service.issue_tokens(session, settings, user)
+
+
+@router.post("/login", response_model=TokenPair)
+async def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
+    return await service.login(session, settings, body.email, body.password)
+
+
+@router.post("/refresh", response_model=TokenPair)
+async def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
+    return await service.refresh(session, settings, body.refresh_token)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(body: RefreshIn, session: SessionDep) -> Response:
+    await service.logout(session, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/firebase", response_model=TokenPair)
+async def firebase(
+    body: FirebaseIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    verifier: Annotated[FirebaseVerifier, Depends(firebase_verifier)],
+) -> TokenPair:
+    # Key fetching is blocking network I/O; keep it off the event loop.
+    identity_check = await run_in_threadpool(verifier.verify, body.id_token)
+    del identity_check  # verified once here so the service's call hits the key cache
+    return await service.firebase_login(session, settings, verifier, body.id_token)

@@ -1,0 +1,88 @@
+"""Sign-up, sign-in, refresh-token rotation and revocation, Firebase sign-in."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mocki.auth.firebase import FirebaseVerifier
+from mocki.auth.passwords import verify_password
+from mocki.auth.schemas import TokenPair
+from mocki.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+from mocki.core.errors import Unauthorized
+from mocki.core.timeutil import as_utc, utcnow
+from mocki.models import RefreshToken, User
+from mocki.settings import Settings
+from mocki.users import repository as users
+
+
+async def login(session: AsyncSession, settings: Settings, email: str, password: str) -> TokenPair:
+    user = await users.by_email(session, email)
+    if not verify_password(password, user.password_hash if user else None) or user is None:
+        raise Unauthorized("Email or password is wrong.", code="bad_credentials")
+    if not user.is_active:
+        raise Unauthorized("This account is disabled.", code="account_disabled")
+    return await issue_tokens(session, settings, user)
+
+
+async def issue_tokens(
+    session: AsyncSession, settings: Settings, user: User, family_id: uuid.UUID | None = None
+) -> TokenPair:
+    token, token_hash = new_refresh_token()
+    now = utcnow()
+    row = RefreshToken(
+        user_id=user.id,
+        family_id=family_id or uuid.uuid4(),
+        token_hash=token_hash,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.refresh_token_days),
+    )
+    session.add(row)
+    await session.flush()
+    access = issue_access_token(user.id, user.role, settings.secret_key, settings.access_token_minutes)
+    return TokenPair(
+        access_token=access, refresh_token=token, expires_in=settings.access_token_minutes * 60
+    )
+
+
+async def refresh(session: AsyncSession, settings: Settings, token: str) -> TokenPair:
+    row = await users.refresh_by_hash(session, hash_refresh_token(token))
+    now = utcnow()
+    if row is None:
+        raise Unauthorized("Refresh token is invalid.", code="refresh_invalid")
+    if row.revoked_at is not None:
+        # A rotated token came back: someone holds a copy. End the whole family.
+        await users.revoke_family(session, row.family_id, now)
+        await session.commit()
+        raise Unauthorized("Refresh token was already used; signed out everywhere.", code="refresh_reused")
+    if as_utc(row.expires_at) <= now:
+        raise Unauthorized("Refresh token expired; sign in again.", code="refresh_expired")
+    user = await users.get(session, row.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("Account no longer active.", code="account_disabled")
+    row.revoked_at = now
+    return await issue_tokens(session, settings, user, family_id=row.family_id)
+
+
+async def logout(session: AsyncSession, token: str) -> None:
+    row = await users.refresh_by_hash(session, hash_refresh_token(token))
+    if row is not None:
+        await users.revoke_family(session, row.family_id, utcnow())
+
+
+async def firebase_login(
+    session: AsyncSession, settings: Settings, verifier: FirebaseVerifier, id_token: str
+) -> TokenPair:
+    identity = verifier.verify(id_token)
+    user = await users.by_firebase_uid(session, identity.uid)
+    if user is None:
+        user = await users.by_email(session, identity.email)
+        if user is None:
+            user = User(email=identity.email, name=identity.name, firebase_uid=identity.uid)
+            session.add(user)
+        else:
+            user.firebase_uid = identity.uid
+        await session.flush()
+    return await issue_tokens(session, settings, user)

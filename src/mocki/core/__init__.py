@@ -1,0 +1,1 @@
+"""Small, boring building blocks shared by every domain."""

@@ -1,0 +1,55 @@
+"""Async engine, sessions and the per-request unit of work (services never commit)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def make_engine(url: str, **kwargs: object) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)  # type: ignore[arg-type]
+        _sqlite_pragmas(engine.sync_engine)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    # WAL lets the worker write while the api reads; foreign keys are off by default in SQLite.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One session per request or task; commit once at the end, roll back on error."""
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+            run_after_commit(session)
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def after_commit(session: AsyncSession, action: Callable[[], object]) -> None:
+    """Run `action` (e.g. a Celery send) only once this session's transaction has committed."""
+    pending: list[Callable[[], object]] = session.info.setdefault("after_commit", [])
+    pending.append(action)
+
+
+def run_after_commit(session: AsyncSession) -> None:
+    for action in session.info.pop("after_commit", []):
+        action()

@@ -1,0 +1,40 @@
+"""FastAPI dependencies shared by every router: the unit of work and app-wide clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from celery import Celery
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mocki.core.db import unit_of_work
+from mocki.llm.base import LLM
+from mocki.settings import Settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async for session in unit_of_work(request.app.state.sessionmaker):
+        yield session
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_llm(request: Request) -> LLM:
+    llm: LLM = request.app.state.llm
+    return llm
+
+
+def get_celery(request: Request) -> Celery:
+    celery: Celery = request.app.state.celery
+    return celery
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+LLMDep = Annotated[LLM, Depends(get_llm)]
+CeleryDep = Annotated[Celery, Depends(get_celery)]

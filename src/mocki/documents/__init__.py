@@ -1,0 +1,1 @@
+"""Resumes and job descriptions: upload, limits, text extraction."""

@@ -1,0 +1,1 @@
+"""Chat LLM access: one Protocol, the OpenAI-compatible client, the packaged local model."""

@@ -1,0 +1,10 @@
+"""SQLAlchemy models, one module per aggregate; importing this registers them all."""
+
+from mocki.models.base import Base
+from mocki.models.document import Document
+from mocki.models.interview import Interview, Report, Turn
+from mocki.models.llm_call import LLMCall
+from mocki.models.question import Question
+from mocki.models.user import RefreshToken, User
+
+__all__ = ["Base", "Document", "Interview", "LLMCall", "Question", "RefreshToken", "Report", "Turn", "User"]
