@@ -17,7 +17,11 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return context.get_x_argument(as_dictionary=True).get("url") or get_settings().resolved_database_url
+    return (
+        context.get_x_argument(as_dictionary=True).get("url")
+        or config.attributes.get("url")
+        or get_settings().resolved_database_url
+    )
 
 
 def _run(connection: Connection) -> None:

@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("MOCKI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("MOCKI_TEST_REDIS", "redis://127.0.0.1:6379")
 # Each backend's worker listens on its own Redis database so their queues never mix.
-REDIS_DB = {"postgresql": 11, "sqlite": 12}
+# MOCKI_TEST_REDIS_DB moves the pair, so two suites can run side by side on one Redis.
+_REDIS_BASE_DB = int(os.environ.get("MOCKI_TEST_REDIS_DB", "11"))
+REDIS_DB = {"postgresql": _REDIS_BASE_DB, "sqlite": _REDIS_BASE_DB + 1}
 
 os.environ.setdefault("MOCKI_ENV", "test")
 os.environ.setdefault("MOCKI_REDIS_URL", f"{REDIS_BASE}/{REDIS_DB['postgresql']}")

