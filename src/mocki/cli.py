@@ -231,6 +231,44 @@ def openapi(out: Annotated[Path | None, typer.Option(help="file to write; stdout
         typer.echo(text)
 
 
+@app.command()
+def interview(
+    resume: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="resume: PDF, DOCX, TXT or MD")],
+    jd: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="job description file")],
+    role: Annotated[str, typer.Option(help="target role")] = "Software Engineer",
+    kind: Annotated[str, typer.Option(help="mixed | behavioural | technical")] = "mixed",
+    length: Annotated[int, typer.Option(min=1, max=15, help="number of main questions")] = 4,
+    model: Annotated[str, typer.Option(help="packaged model when no MOCKI_LLM_BASE_URL: default|fast|tiny")] = "default",
+) -> None:
+    """A text interview in the terminal with the local model, streamed, ending with the report."""
+    from mocki.interviews.terminal import main as terminal_main
+
+    settings = _settings()
+    raise typer.Exit(terminal_main(settings, resume, jd, role=role, kind=kind, length=length, model=model))
+
+
+@bench_app.command("interview")
+def bench_interview(
+    model: Annotated[str, typer.Option(help="default | fast | tiny")] = "default",
+    turns: Annotated[int, typer.Option(min=2, max=20)] = 6,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """First-token and turn latency, prompt tokens and peak memory of a scripted interview."""
+    sys.path.insert(0, str(ROOT))
+    from bench import interview as bench_module
+
+    figures = bench_module.run(model=model, turns=turns)
+    _write_json(json_path, figures)
+
+
+def _write_json(path: Path | None, figures: dict[str, Any]) -> None:
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    typer.echo(f"figures written to {path}")
+
+
 def main() -> None:
     app()
 
