@@ -28,14 +28,19 @@ command -v npm >/dev/null || { echo "Node 20 and npm are required (npm not found
 mkdir -p "$CACHE/wheels"
 
 # 1. The llama-cpp-python wheel: no Linux wheel on the registry, so compile the sdist once.
+# -march=native turns on AMX where the CPU reports it, but these virtual machines fault on the
+# first AMX instruction (ldtilecfg in ggml_backend_amx_mul_mat), so AMX is switched off.
 LLAMA_VERSION=0.3.36
-LLAMA_WHEEL=$(ls "$CACHE"/wheels/llama_cpp_python-$LLAMA_VERSION-*.whl 2>/dev/null | head -1 || true)
+NO_AMX="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+LLAMA_DIR="$CACHE/wheels/llama-noamx"
+LLAMA_WHEEL=$(ls "$LLAMA_DIR"/llama_cpp_python-$LLAMA_VERSION-*.whl 2>/dev/null | head -1 || true)
 if [ -z "$LLAMA_WHEEL" ]; then
   say "building llama-cpp-python $LLAMA_VERSION once for this machine (about 5 minutes) ..."
-  [ -d "$CACHE/buildenv" ] || "$PY" -m venv "$CACHE/buildenv"
-  CMAKE_ARGS="-DLLAVA_BUILD=OFF" "$CACHE/buildenv/bin/pip" wheel --quiet --no-deps \
-    -w "$CACHE/wheels" "llama-cpp-python==$LLAMA_VERSION"
-  LLAMA_WHEEL=$(ls "$CACHE"/wheels/llama_cpp_python-$LLAMA_VERSION-*.whl | head -1)
+  [ -x "$CACHE/buildenv/bin/pip" ] || "$PY" -m venv "$CACHE/buildenv"
+  mkdir -p "$LLAMA_DIR"
+  CMAKE_ARGS="-DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS='$NO_AMX' -DCMAKE_CXX_FLAGS='$NO_AMX'" \
+    "$CACHE/buildenv/bin/pip" wheel --quiet --no-deps -w "$LLAMA_DIR" "llama-cpp-python==$LLAMA_VERSION"
+  LLAMA_WHEEL=$(ls "$LLAMA_DIR"/llama_cpp_python-$LLAMA_VERSION-*.whl | head -1)
 fi
 
 # 2. The virtualenv, reinstalled only when the lock file changes.

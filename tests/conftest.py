@@ -100,8 +100,23 @@ def llm_server(tiny_model: Path, tmp_root: Path) -> Iterator[str]:
     """The packaged model behind llama-cpp-python's OpenAI-compatible server, as `mocki up` runs it."""
     port = free_port()
     child = Child(
-        [PYTHON, "-m", "llama_cpp.server", "--model", str(tiny_model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--model_alias", "local"],
+        [
+            PYTHON,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(tiny_model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "2",
+            "--model_alias",
+            "local",
+        ],
         env={**os.environ},
         log=tmp_root / "llm.log",
     )
@@ -162,9 +177,26 @@ def worker(settings: Settings, backend: str, _workers: dict[str, Worker], tmp_ro
         }
         redis.Redis.from_url(settings.resolved_redis_url).flushdb()
         child = Child(
-            [PYTHON, "-m", "celery", "-A", "mocki.tasks.celery_app:celery_app", "worker",
-             "-Q", "cpu,io", "--concurrency", "2", "--pool", "prefork", "--loglevel", "INFO",
-             "--hostname", f"test-{backend}@%h", "--without-gossip", "--without-mingle"],
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "mocki.tasks.celery_app:celery_app",
+                "worker",
+                "-Q",
+                "cpu,io",
+                "--concurrency",
+                "2",
+                "--pool",
+                "prefork",
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                f"test-{backend}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
             env=env,
             log=tmp_root / f"worker-{backend}.log",
             cwd=ROOT,
@@ -208,10 +240,14 @@ async def _empty_tables_async(url: str) -> None:
     await engine.dispose()
 
 
-async def register(client: httpx.AsyncClient, email: str | None = None, password: str = "correct horse battery") -> dict[str, str]:
+async def register(
+    client: httpx.AsyncClient, email: str | None = None, password: str = "correct horse battery"
+) -> dict[str, str]:
     """Create an account through the api and return its Authorization header."""
     email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
-    resp = await client.post("/api/v1/auth/register", json={"email": email, "password": password, "name": "Test"})
+    resp = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": password, "name": "Test"}
+    )
     assert resp.status_code == 201, resp.text
     return {"Authorization": f"Bearer {resp.json()['access_token']}"}
 

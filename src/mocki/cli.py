@@ -96,15 +96,19 @@ def up(
     try:
         stack.start_redis()
         count = upgrade_database(settings)
-        typer.echo(f"database   {settings.resolved_database_url.split('://')[0]} at head, {count} built-in questions")
+        typer.echo(
+            f"database   {settings.resolved_database_url.split('://')[0]} at head, {count} built-in questions"
+        )
         stack.start_llm()
         stack.start_worker()
         stack.start_api()
-        typer.secho(f"MOCKI is up: http://{settings.host}:{settings.port}  (Ctrl-C stops everything)", bold=True)
+        typer.secho(
+            f"MOCKI is up: http://{settings.host}:{settings.port}  (Ctrl-C stops everything)", bold=True
+        )
         stack.watch()
     except KeyboardInterrupt:
         typer.echo("")
-    except Exception as exc:  # noqa: BLE001 - any start-up failure must still stop the children
+    except Exception as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         stack.stop()
         raise typer.Exit(1) from exc
@@ -162,9 +166,23 @@ def llm_server(
         _fail(str(exc))
     os.execv(
         sys.executable,
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", "local",
-         "--host", "127.0.0.1", "--port", str(port or settings.local_model.port),
-         "--n_ctx", str(settings.local_model.n_ctx), "--n_threads", str(settings.local_model.n_threads)],
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(path),
+            "--model_alias",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port or settings.local_model.port),
+            "--n_ctx",
+            str(settings.local_model.n_ctx),
+            "--n_threads",
+            str(settings.local_model.n_threads),
+        ],
     )
 
 
@@ -220,7 +238,9 @@ async def _create_user(settings: Settings, email: str, password: str, name: str,
 
 
 @app.command()
-def openapi(out: Annotated[Path | None, typer.Option(help="file to write; stdout when omitted")] = None) -> None:
+def openapi(
+    out: Annotated[Path | None, typer.Option(help="file to write; stdout when omitted")] = None,
+) -> None:
     """Print the OpenAPI schema (the web app's TypeScript client is generated from it)."""
     from mocki.app import create_app
 
@@ -238,7 +258,9 @@ def interview(
     role: Annotated[str, typer.Option(help="target role")] = "Software Engineer",
     kind: Annotated[str, typer.Option(help="mixed | behavioural | technical")] = "mixed",
     length: Annotated[int, typer.Option(min=1, max=15, help="number of main questions")] = 4,
-    model: Annotated[str, typer.Option(help="packaged model when no MOCKI_LLM_BASE_URL: default|fast|tiny")] = "default",
+    model: Annotated[
+        str, typer.Option(help="packaged model when no MOCKI_LLM_BASE_URL: default|fast|tiny")
+    ] = "default",
 ) -> None:
     """A text interview in the terminal with the local model, streamed, ending with the report."""
     from mocki.interviews.terminal import main as terminal_main
@@ -254,11 +276,16 @@ def bench_interview(
     json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
 ) -> None:
     """First-token and turn latency, prompt tokens and peak memory of a scripted interview."""
-    sys.path.insert(0, str(ROOT))
-    from bench import interview as bench_module
-
-    figures = bench_module.run(model=model, turns=turns)
+    figures = _bench_module("interview").run(model=model, turns=turns)
     _write_json(json_path, figures)
+
+
+def _bench_module(name: str) -> Any:
+    # Benchmarks live beside the package (bench/), not inside it.
+    import importlib
+
+    sys.path.insert(0, str(ROOT))
+    return importlib.import_module(f"bench.{name}")
 
 
 def _write_json(path: Path | None, figures: dict[str, Any]) -> None:

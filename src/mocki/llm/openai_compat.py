@@ -14,7 +14,12 @@ from openai import AsyncOpenAI
 from mocki.llm.base import ChatMessage, ChatStream, Completion, LLMError, Usage
 
 # Errors worth another try: the server was busy, restarting or briefly unreachable.
-_TRANSIENT = (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError, openai.InternalServerError)
+_TRANSIENT = (
+    openai.APIConnectionError,
+    openai.APITimeoutError,
+    openai.RateLimitError,
+    openai.InternalServerError,
+)
 
 
 class OpenAICompatLLM:

@@ -13,9 +13,7 @@ from mocki.models.base import Base, IdMixin, TimestampMixin
 class Document(IdMixin, TimestampMixin, Base):
     __tablename__ = "documents"
 
-    owner_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # resume | job_description
     title: Mapped[str] = mapped_column(String(300), default="")
     filename: Mapped[str] = mapped_column(String(300), default="")

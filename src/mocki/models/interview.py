@@ -15,9 +15,7 @@ from mocki.models.base import Base, IdMixin, TimestampMixin
 class Interview(IdMixin, TimestampMixin, Base):
     __tablename__ = "interviews"
 
-    owner_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     target_role: Mapped[str] = mapped_column(String(200))
     company: Mapped[str] = mapped_column(String(200), default="")
     resume_id: Mapped[uuid.UUID | None] = mapped_column(

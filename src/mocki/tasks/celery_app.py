@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Queue
+from kombu import Queue  # type: ignore[attr-defined]
 
 from mocki.settings import Settings, get_settings
 from mocki.tasks.names import EXTRACT_DOCUMENT, GENERATE_REPORT, QUEUE_CPU, QUEUE_IO
@@ -11,9 +11,13 @@ from mocki.tasks.names import EXTRACT_DOCUMENT, GENERATE_REPORT, QUEUE_CPU, QUEU
 
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    app = Celery("mocki", broker=settings.celery_broker_url, include=["mocki.documents.tasks", "mocki.interviews.tasks"])
+    app = Celery(
+        "mocki",
+        broker=settings.celery_broker_url,
+        include=["mocki.documents.tasks", "mocki.interviews.tasks"],
+    )
     app.conf.update(
-        task_queues=[Queue(QUEUE_CPU), Queue(QUEUE_IO)],
+        task_queues=[Queue(QUEUE_CPU), Queue(QUEUE_IO)],  # type: ignore[no-untyped-call]
         task_default_queue=QUEUE_IO,
         task_routes={EXTRACT_DOCUMENT: {"queue": QUEUE_CPU}, GENERATE_REPORT: {"queue": QUEUE_IO}},
         task_acks_late=True,

@@ -29,4 +29,3 @@ def run_in_unit_of_work(body: Callable[[AsyncSession], Awaitable[T]]) -> T:
             await engine.dispose()
 
     return asyncio.run(main())
-

@@ -32,15 +32,21 @@ async def test_register_login_me(client: httpx.AsyncClient) -> None:
 
 async def test_wrong_password_and_unknown_email_look_the_same(client: httpx.AsyncClient) -> None:
     await register(client, "bob@example.com")
-    wrong = await client.post("/api/v1/auth/login", json={"email": "bob@example.com", "password": "nope nope nope"})
-    unknown = await client.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD})
+    wrong = await client.post(
+        "/api/v1/auth/login", json={"email": "bob@example.com", "password": "nope nope nope"}
+    )
+    unknown = await client.post(
+        "/api/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json()["error"]["code"] == unknown.json()["error"]["code"] == "bad_credentials"
 
 
 async def test_duplicate_email_is_409(client: httpx.AsyncClient) -> None:
     await register(client, "dup@example.com")
-    again = await client.post("/api/v1/auth/register", json={"email": "dup@example.com", "password": PASSWORD})
+    again = await client.post(
+        "/api/v1/auth/register", json={"email": "dup@example.com", "password": PASSWORD}
+    )
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "email_taken"
 
@@ -54,7 +60,9 @@ async def test_duplicate_email_is_409(client: httpx.AsyncClient) -> None:
         ({"email": "x@example.com", "password": PASSWORD, "admin": True}, "admin"),
     ],
 )
-async def test_malformed_register_is_422_with_field(client: httpx.AsyncClient, body: dict, field: str) -> None:
+async def test_malformed_register_is_422_with_field(
+    client: httpx.AsyncClient, body: dict, field: str
+) -> None:
     resp = await client.post("/api/v1/auth/register", json=body)
     assert resp.status_code == 422
     err = resp.json()["error"]

@@ -36,7 +36,7 @@ def jwks_url() -> Iterator[str]:
     body = json.dumps({"keys": [JWK]}).encode()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -101,8 +101,15 @@ async def test_valid_token_signs_in_and_links_one_account(fb_client: httpx.Async
         (lambda: _token(iss="https://securetoken.google.com/other"), "firebase_token_invalid"),
         (lambda: _token(exp=int(time.time()) - 10), "firebase_token_invalid"),
         (lambda: _token(email_verified=False), "email_unverified"),
-        (lambda: jwt.encode({"sub": "x", "aud": PROJECT}, "shared-secret-000000000000000000", algorithm="HS256",
-                            headers={"kid": "test-key-1"}), "firebase_token_invalid"),
+        (
+            lambda: jwt.encode(
+                {"sub": "x", "aud": PROJECT},
+                "shared-secret-000000000000000000",
+                algorithm="HS256",
+                headers={"kid": "test-key-1"},
+            ),
+            "firebase_token_invalid",
+        ),
     ],
     ids=["wrong-key", "wrong-audience", "wrong-issuer", "expired", "unverified-email", "hs256"],
 )
