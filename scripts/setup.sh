@@ -39,7 +39,7 @@ if [ -z "$LLAMA_WHEEL" ]; then
   [ -x "$CACHE/buildenv/bin/pip" ] || "$PY" -m venv "$CACHE/buildenv"
   mkdir -p "$LLAMA_DIR"
   CMAKE_ARGS="-DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS='$NO_AMX' -DCMAKE_CXX_FLAGS='$NO_AMX'" \
-    "$CACHE/buildenv/bin/pip" wheel --quiet --no-deps -w "$LLAMA_DIR" "llama-cpp-python==$LLAMA_VERSION"
+    "$CACHE/buildenv/bin/pip" wheel --quiet --no-cache-dir --no-deps -w "$LLAMA_DIR" "llama-cpp-python==$LLAMA_VERSION"
   LLAMA_WHEEL=$(ls "$LLAMA_DIR"/llama_cpp_python-$LLAMA_VERSION-*.whl | head -1)
 fi
 
