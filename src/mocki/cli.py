@@ -55,14 +55,13 @@ def upgrade_database(settings: Settings) -> int:
 
 
 async def _seed(settings: Settings) -> int:
-    from mocki.core.db import make_engine, make_sessionmaker, unit_of_work
+    from mocki.core.db import make_engine, make_sessionmaker, session_scope
     from mocki.questions.service import seed_builtin
 
     engine = make_engine(settings.resolved_database_url)
     try:
-        async for session in unit_of_work(make_sessionmaker(engine)):
+        async with session_scope(make_sessionmaker(engine)) as session:
             return await seed_builtin(session)
-        return 0
     finally:
         await engine.dispose()
 
@@ -224,15 +223,14 @@ def users_create(
 
 
 async def _create_user(settings: Settings, email: str, password: str, name: str, role: str) -> str:
-    from mocki.core.db import make_engine, make_sessionmaker, unit_of_work
+    from mocki.core.db import make_engine, make_sessionmaker, session_scope
     from mocki.users.service import create_user
 
     engine = make_engine(settings.resolved_database_url)
     try:
-        async for session in unit_of_work(make_sessionmaker(engine)):
+        async with session_scope(make_sessionmaker(engine)) as session:
             user = await create_user(session, email, password, name, role=role)
             return str(user.id)
-        raise RuntimeError("no session")
     finally:
         await engine.dispose()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -33,7 +34,11 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One session per request or task; commit once at the end, roll back on error."""
+    """One session per request; commit once at the end, roll back on error (a FastAPI dependency).
+
+    Outside FastAPI use `session_scope`: returning from inside `async for` over this generator
+    never resumes it, so nothing would be committed.
+    """
     async with factory() as session:
         try:
             yield session
@@ -42,6 +47,10 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
         except BaseException:
             await session.rollback()
             raise
+
+
+session_scope = asynccontextmanager(unit_of_work)
+"""`async with session_scope(factory) as session:` commits once when the block ends normally."""
 
 
 def after_commit(session: AsyncSession, action: Callable[[], object]) -> None:

@@ -20,6 +20,8 @@ class Usage:
     latency_s: float = 0.0
     first_token_s: float | None = None
     error: str | None = None
+    # True when the endpoint sent no usage and the counts were made client-side.
+    estimated: bool = False
 
 
 @dataclass

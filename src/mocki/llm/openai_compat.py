@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+import httpx
 import openai
 from openai import AsyncOpenAI
 
@@ -40,6 +41,7 @@ class OpenAICompatLLM:
         self.default_temperature = default_temperature
         # Retries are ours (with jitter) so a stream is only retried before its first token.
         self._client = AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0)
+        self._tokenize_supported = True
 
     def _params(
         self,
@@ -86,6 +88,7 @@ class OpenAICompatLLM:
 
         async def deltas() -> AsyncIterator[str]:
             started = time.perf_counter()
+            chunks = 0
             try:
                 response = await self._with_retries(params)
                 async for chunk in response:
@@ -98,7 +101,14 @@ class OpenAICompatLLM:
                     if text:
                         if usage.first_token_s is None:
                             usage.first_token_s = time.perf_counter() - started
+                        chunks += 1
                         yield text
+                if usage.prompt_tokens == 0:
+                    # Servers that ignore stream_options (llama-cpp-python's among them) send no
+                    # usage: count the prompt with the server's tokenizer, one token per chunk.
+                    usage.prompt_tokens = await self._count_prompt_tokens(params["messages"])
+                    usage.completion_tokens = chunks
+                    usage.estimated = True
             except (openai.OpenAIError, LLMError) as exc:
                 usage.error = str(exc)[:500]
                 raise exc if isinstance(exc, LLMError) else LLMError(str(exc)) from exc
@@ -128,6 +138,23 @@ class OpenAICompatLLM:
             usage.completion_tokens = response.usage.completion_tokens
         text = response.choices[0].message.content or "" if response.choices else ""
         return Completion(text=text, usage=usage)
+
+    async def _count_prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        text = "\n".join(m["content"] for m in messages)
+        # A few template tokens frame every message.
+        overhead = 4 * len(messages)
+        if self._tokenize_supported:
+            root = str(self._client.base_url).rstrip("/").removesuffix("/v1")
+            try:
+                response = await self._client._client.post(
+                    f"{root}/extras/tokenize/count", json={"input": text, "model": self.model}, timeout=10
+                )
+                if response.status_code == 200:
+                    return int(response.json()["count"]) + overhead
+            except (httpx.HTTPError, KeyError, ValueError):
+                pass
+            self._tokenize_supported = False
+        return len(text) // 4 + overhead
 
     async def aclose(self) -> None:
         await self._client.close()

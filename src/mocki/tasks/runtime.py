@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
-from mocki.core.db import make_engine, make_sessionmaker, unit_of_work
+from mocki.core.db import make_engine, make_sessionmaker, session_scope
 from mocki.settings import get_settings
 
 T = TypeVar("T")
@@ -22,9 +22,8 @@ def run_in_unit_of_work(body: Callable[[AsyncSession], Awaitable[T]]) -> T:
         # NullPool: connections must not outlive this call's event loop.
         engine = make_engine(get_settings().resolved_database_url, poolclass=NullPool)
         try:
-            async for session in unit_of_work(make_sessionmaker(engine)):
+            async with session_scope(make_sessionmaker(engine)) as session:
                 return await body(session)
-            raise RuntimeError("unit of work yielded no session")
         finally:
             await engine.dispose()
 
