@@ -16,7 +16,9 @@ from tests.support.processes import PYTHON
 def _mocki(args: list[str], data_dir: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKI_") or k == "MOCKI_CACHE"}
     env.update({"MOCKI_DATA_DIR": str(data_dir), **extra})
-    return subprocess.run([PYTHON, "-m", "mocki.cli", *args], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [PYTHON, "-m", "mocki.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 async def test_db_upgrade_and_users_create_then_login(tmp_path: Path) -> None:
@@ -25,7 +27,9 @@ async def test_db_upgrade_and_users_create_then_login(tmp_path: Path) -> None:
     again = _mocki(["db", "upgrade"], tmp_path)  # idempotent: same bank, no duplicates
     assert again.returncode == 0 and again.stdout.split()[-3] == first.stdout.split()[-3]
 
-    made = _mocki(["users", "create", "cli@example.com", "--password", "correct horse battery", "--admin"], tmp_path)
+    made = _mocki(
+        ["users", "create", "cli@example.com", "--password", "correct horse battery", "--admin"], tmp_path
+    )
     assert made.returncode == 0, made.stderr
     assert "admin" in made.stdout
 
@@ -37,16 +41,19 @@ async def test_db_upgrade_and_users_create_then_login(tmp_path: Path) -> None:
 
     settings = Settings(env="test", data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/15")
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            login = await client.post(
-                "/api/v1/auth/login", json={"email": "cli@example.com", "password": "correct horse battery"}
-            )
-            assert login.status_code == 200
-            me = await client.get(
-                "/api/v1/users/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"}
-            )
-            assert me.json()["role"] == "admin"
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as c,
+    ):
+        login = await c.post(
+            "/api/v1/auth/login", json={"email": "cli@example.com", "password": "correct horse battery"}
+        )
+        assert login.status_code == 200
+        me = await c.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"}
+        )
+        assert me.json()["role"] == "admin"
 
 
 def test_production_without_secret_refuses_to_start(tmp_path: Path) -> None:

@@ -1,7 +1,75 @@
-"""HTTP endpoints of the documents domain."""
+"""HTTP endpoints of the documents domain: upload, paste, list, read, delete."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+
+from mocki.auth.deps import CurrentUser
+from mocki.deps import CeleryDep, SessionDep, SettingsDep
+from mocki.documents import service
+from mocki.documents.schemas import DocumentKind, DocumentOut, DocumentTextOut, TextDocumentIn
 
 router = APIRouter(prefix="/documents", tags=["documents"])
+
+
+@router.post("", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
+async def upload_document(
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    celery: CeleryDep,
+    file: Annotated[UploadFile, File(description="PDF, .docx, .txt or .md")],
+    kind: Annotated[DocumentKind, Form()],
+    title: Annotated[str, Form(max_length=300)] = "",
+) -> DocumentOut:
+    document = await service.upload(
+        session,
+        celery,
+        user.id,
+        source=file,
+        filename=file.filename or "",
+        content_type=file.content_type or "",
+        kind=kind,
+        title=title,
+        limits=settings.documents,
+    )
+    return DocumentOut.model_validate(document)
+
+
+@router.post("/text", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
+async def paste_document(
+    body: TextDocumentIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> DocumentOut:
+    document = await service.create_from_text(
+        session, user.id, body.kind, body.title, body.text, limits=settings.documents
+    )
+    return DocumentOut.model_validate(document)
+
+
+@router.get("", response_model=list[DocumentOut])
+async def list_documents(
+    user: CurrentUser, session: SessionDep, kind: Annotated[DocumentKind | None, Query()] = None
+) -> list[DocumentOut]:
+    documents = await service.list_documents(session, user.id, kind)
+    return [DocumentOut.model_validate(d) for d in documents]
+
+
+@router.get("/{document_id}", response_model=DocumentOut)
+async def get_document(document_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> DocumentOut:
+    return DocumentOut.model_validate(await service.get_document(session, user.id, document_id))
+
+
+@router.get("/{document_id}/text", response_model=DocumentTextOut)
+async def get_document_text(
+    document_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> DocumentTextOut:
+    return await service.get_text(session, user.id, document_id)
+
+
+@router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_document(document_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    await service.delete_document(session, user.id, document_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,7 +1,85 @@
-"""HTTP endpoints of the interviews domain."""
+"""HTTP endpoints of the interviews domain; the turn endpoints answer with Server-Sent Events."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from mocki.auth.deps import CurrentUser
+from mocki.deps import CeleryDep, LLMDep, SessionDep
+from mocki.interviews import service, streaming
+from mocki.interviews.schemas import AnswerIn, InterviewDetail, InterviewIn, InterviewOut, ReportOut
 
 router = APIRouter(prefix="/interviews", tags=["interviews"])
+
+_SSE_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": 'Events "turn" (the stored answer), "token" {text}, "error" {code, message}, '
+        'and last "done" {turn, finished}.',
+    }
+}
+
+
+@router.post("", response_model=InterviewOut, status_code=status.HTTP_201_CREATED)
+async def create(body: InterviewIn, user: CurrentUser, session: SessionDep) -> InterviewOut:
+    return await service.create_interview(session, user.id, body)
+
+
+@router.get("", response_model=list[InterviewOut])
+async def list_all(user: CurrentUser, session: SessionDep) -> list[InterviewOut]:
+    return await service.list_interviews(session, user.id)
+
+
+@router.get("/{interview_id}", response_model=InterviewDetail)
+async def detail(interview_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> InterviewDetail:
+    return await service.get_interview(session, user.id, interview_id)
+
+
+@router.delete("/{interview_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete(interview_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    await service.delete_interview(session, user.id, interview_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# The two turn endpoints prepare in their own short unit of work (errors come back as plain
+# JSON before any byte is streamed), then stream; the turn is stored in another one at the end.
+@router.post("/{interview_id}/start", response_class=StreamingResponse, responses=_SSE_DOC)
+async def start(
+    interview_id: uuid.UUID, user: CurrentUser, request: Request, llm: LLMDep
+) -> StreamingResponse:
+    factory = request.app.state.sessionmaker
+    prepared = await streaming.open_start(factory, user.id, interview_id)
+    return StreamingResponse(
+        streaming.sse_bytes(streaming.run_turn(factory, llm, prepared)),
+        media_type="text/event-stream",
+        headers=streaming.SSE_HEADERS,
+    )
+
+
+@router.post("/{interview_id}/answer", response_class=StreamingResponse, responses=_SSE_DOC)
+async def answer(
+    interview_id: uuid.UUID, body: AnswerIn, user: CurrentUser, request: Request, llm: LLMDep
+) -> StreamingResponse:
+    factory = request.app.state.sessionmaker
+    prepared = await streaming.open_answer(factory, user.id, interview_id, body.text)
+    return StreamingResponse(
+        streaming.sse_bytes(streaming.run_turn(factory, llm, prepared)),
+        media_type="text/event-stream",
+        headers=streaming.SSE_HEADERS,
+    )
+
+
+@router.post("/{interview_id}/end", response_model=ReportOut, status_code=status.HTTP_202_ACCEPTED)
+async def end(
+    interview_id: uuid.UUID, user: CurrentUser, session: SessionDep, celery: CeleryDep
+) -> ReportOut:
+    return await service.end_interview(session, user.id, interview_id, celery)
+
+
+@router.get("/{interview_id}/report", response_model=ReportOut)
+async def report(interview_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ReportOut:
+    return await service.get_report(session, user.id, interview_id)

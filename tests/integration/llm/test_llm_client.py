@@ -46,7 +46,7 @@ class _Flaky:
 
 def _serve(state: _Flaky) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             state.calls += 1
             if state.delay_s:
@@ -58,9 +58,17 @@ def _serve(state: _Flaky) -> Iterator[str]:
                 self.wfile.write(b'{"error": {"message": "busy"}}')
                 return
             body = {
-                "id": "x", "object": "chat.completion", "created": 0, "model": "m",
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": "Tell me about a project."}}],
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": "Tell me about a project."},
+                    }
+                ],
                 "usage": {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12},
             }
             data = json.dumps(body).encode()
