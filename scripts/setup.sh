@@ -21,6 +21,8 @@ while [ $# -gt 0 ]; do
 done
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+# pip warns once per package about an unreadable extra index on some machines; keep real errors.
+quiet_pip() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
 
 command -v "$PY" >/dev/null || { echo "Python 3.11 is required ($PY not found)" >&2; exit 1; }
@@ -48,9 +50,9 @@ STAMP=$(hash_of requirements/lock.txt pyproject.toml <(echo "$LLAMA_WHEEL"))
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.mocki-stamp 2>/dev/null)" != "$STAMP" ]; then
   say "installing pinned Python packages into .venv ..."
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements/lock.txt
-  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps "$LLAMA_WHEEL"
-  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+  quiet_pip .venv/bin/pip install --quiet --disable-pip-version-check -r requirements/lock.txt
+  quiet_pip .venv/bin/pip install --quiet --disable-pip-version-check --no-deps "$LLAMA_WHEEL"
+  quiet_pip .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
   echo "$STAMP" > .venv/.mocki-stamp
 fi
 
