@@ -20,7 +20,7 @@ if [ "$(readlink node_modules 2>/dev/null)" != "$MODULES/node_modules" ]; then
   rm -rf node_modules && ln -s "$MODULES/node_modules" node_modules
 fi
 
-SRC_HASH=$( (cat package-lock.json index.html vite.config.ts tsconfig*.json 2>/dev/null; find src public -type f 2>/dev/null | sort | xargs cat 2>/dev/null) | sha256sum | cut -c1-16)
+SRC_HASH=$( (cat package-lock.json index.html vite.config.ts tsconfig*.json 2>/dev/null; { find src public -type f 2>/dev/null || true; } | sort | xargs cat 2>/dev/null) | sha256sum | cut -c1-16)
 if [ "$(cat dist/.stamp 2>/dev/null)" != "$SRC_HASH" ]; then
   printf '\033[1m[web]\033[0m building web/dist ...\n'
   npm run --silent build

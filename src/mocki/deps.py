@@ -34,7 +34,8 @@ def get_celery(request: Request) -> Celery:
     return celery
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent, so a client never reads ahead of its write.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 LLMDep = Annotated[LLM, Depends(get_llm)]
 CeleryDep = Annotated[Celery, Depends(get_celery)]

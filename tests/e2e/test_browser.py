@@ -1,0 +1,229 @@
+"""The built web app in real Chromium against a real api server, Celery worker and local model.
+
+Signs up, uploads a PDF resume and pastes a job description, waits for both to be processed,
+runs a two-question interview with streamed replies, ends it and waits for the scored report.
+Screenshots of the interview room and the report land in the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fpdf import FPDF
+from playwright.async_api import async_playwright, expect
+
+from mocki.settings import Settings
+from tests.conftest import ROOT, Worker
+from tests.support.processes import PYTHON, Child, free_port
+
+pytestmark = pytest.mark.slow
+
+WEB_DIST = ROOT / "web" / "dist"
+CHROMIUM = os.environ.get("MOCKI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Generous: the tiny model runs on CPU and the worker may be busy with another task.
+SLOW_MS = 240_000
+
+RESUME_LINES = [
+    "Jordan Example - Backend Engineer",
+    "Experience: five years building Python web services with FastAPI and PostgreSQL.",
+    "Led the migration of a billing system to an event-driven design with Celery and Redis.",
+    "Improved p95 latency of the search api by caching and query tuning.",
+    "Mentored two junior engineers and ran the team's code review practice.",
+    "Skills: Python, SQL, Docker, observability, testing.",
+]
+JOB_DESCRIPTION = (
+    "We are hiring a backend engineer to build reliable Python services. You will design REST APIs, "
+    "own PostgreSQL schemas, run background jobs, and work closely with product on delivery. "
+    "Experience with distributed systems, caching and on-call is a plus."
+)
+
+
+@pytest.fixture
+def web_dist() -> Path:
+    if not (WEB_DIST / "index.html").is_file():
+        pytest.fail(f"The web app is not built ({WEB_DIST / 'index.html'} is missing): run `make web` first.")
+    return WEB_DIST
+
+
+@pytest.fixture
+def chromium() -> str:
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` or set MOCKI_CHROMIUM.")
+    return CHROMIUM
+
+
+@pytest.fixture
+def api_server(web_dist: Path, settings: Settings, worker: Worker, tmp_path: Path) -> Iterator[str]:
+    """`mocki api` as a real uvicorn process, sharing the worker's database and Redis."""
+    del worker  # requested so the report task has a worker on the same broker
+    port = free_port()
+    env = {
+        **os.environ,
+        "MOCKI_ENV": "test",
+        "MOCKI_DATABASE_URL": settings.resolved_database_url,
+        "MOCKI_REDIS_URL": settings.resolved_redis_url,
+        "MOCKI_LLM_BASE_URL": settings.llm.base_url,
+        "MOCKI_LLM_MODEL": settings.llm.model,
+        "MOCKI_SECRET_KEY": settings.secret_key,
+        "MOCKI_DATA_DIR": str(settings.data_dir),
+        "MOCKI_WEB_DIST": str(web_dist),
+    }
+    # As a deployment does: migrate and seed the built-in question bank (idempotent).
+    subprocess.run(
+        [PYTHON, "-m", "mocki.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    uvicorn = [PYTHON, "-m", "uvicorn", "mocki.app:create_app", "--factory"]
+    child = Child(
+        [*uvicorn, "--host", "127.0.0.1", "--port", str(port), "--log-level", "info"],
+        env=env,
+        log=tmp_path / "api.log",
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    child.wait_until(healthy, 60, "api server")
+    try:
+        yield base
+    finally:
+        child.stop()
+
+
+def make_resume_pdf(path: Path) -> Path:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    for line in RESUME_LINES:
+        pdf.multi_cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+async def test_interview_in_the_browser(chromium: str, api_server: str, tmp_path: Path) -> None:
+    resume = make_resume_pdf(tmp_path / "resume.pdf")
+    page_errors: list[str] = []
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        context = await browser.new_context(viewport={"width": 1200, "height": 900})
+        page = await context.new_page()
+        try:
+            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            page.set_default_timeout(30_000)
+
+            # Sign up; the dashboard follows.
+            await page.goto(f"{api_server}/signup")
+            await page.get_by_label("Name").fill("Jordan")
+            await page.get_by_label("Email").fill(f"e2e-{uuid.uuid4().hex[:8]}@example.com")
+            await page.get_by_label("Password").fill("correct horse battery")
+            await page.get_by_role("button", name="Create account").click()
+            await expect(page.get_by_role("heading", name="Your documents")).to_be_visible()
+
+            # A PDF resume goes through the Celery worker; the pasted job description too or inline.
+            await page.get_by_label("Document type").select_option("resume")
+            await page.get_by_label("Title").fill("My resume")
+            await page.get_by_label("File (PDF, DOCX or TXT)").set_input_files(resume)
+            await page.get_by_role("button", name="Add document").click()
+            await expect(page.get_by_text("resume.pdf")).to_be_visible()
+
+            await page.get_by_label("Document type").select_option("job_description")
+            await page.get_by_label("Paste text").check()
+            await page.get_by_label("Title").fill("Backend engineer JD")
+            await page.get_by_label("Text", exact=True).fill(JOB_DESCRIPTION)
+            await page.get_by_role("button", name="Add document").click()
+
+            documents = page.get_by_role("list", name="Documents")
+            await expect(documents.locator("li")).to_have_count(2)
+            busy = documents.locator('li[data-status="pending"], li[data-status="processing"]')
+            await expect(busy).to_have_count(0, timeout=SLOW_MS)
+            await expect(documents.get_by_role("alert")).to_have_count(0)
+            await expect(documents.get_by_label("Status: ready")).to_have_count(2)
+
+            # Set up a two-question interview with both documents (preselected as the newest).
+            await page.get_by_role("link", name="New interview").first.click()
+            await page.get_by_label("Target role").fill("Backend engineer")
+            await page.get_by_label("Company").fill("Acme")
+            await expect(page.get_by_label("Resume")).to_have_value(re.compile(r"^[0-9a-f-]{36}$"))
+            await expect(page.get_by_label("Job description")).to_have_value(re.compile(r"^[0-9a-f-]{36}$"))
+            await page.get_by_label("Interview type").select_option("mixed")
+            await page.get_by_label("Number of questions").fill("2")
+
+            # The opening question arrives as a stream of token events.
+            async with page.expect_response(lambda r: r.url.endswith("/start"), timeout=SLOW_MS) as start:
+                await page.get_by_role("button", name="Start interview").click()
+            response = await start.value
+            assert response.status == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            stream = await response.text()
+            assert "event: token" in stream and "event: done" in stream, stream[:2000]
+
+            transcript = page.get_by_role("log", name="Transcript")
+            interviewer = transcript.locator(".msg-interviewer:not(.msg-pending)")
+            candidate = transcript.locator(".msg-candidate:not(.msg-pending)")
+            await expect(interviewer).to_have_count(1, timeout=SLOW_MS)
+            assert (await interviewer.first.inner_text()).strip()
+
+            # First answer with Enter, second with the button.
+            answer_box = page.get_by_label("Your answer")
+            await expect(answer_box).to_be_enabled()
+            await answer_box.fill(
+                "At my last job I led the billing migration to Celery and Redis. I split the work into "
+                "small releases, measured error rates, and we cut failed invoices by half."
+            )
+            await answer_box.press("Enter")
+            await expect(candidate).to_have_count(1, timeout=SLOW_MS)
+            await expect(interviewer).to_have_count(2, timeout=SLOW_MS)
+
+            await expect(answer_box).to_be_enabled(timeout=SLOW_MS)
+            await answer_box.fill(
+                "I would design the api around clear resources, keep PostgreSQL as the source of truth, "
+                "and move slow work to background jobs with retries and idempotent tasks."
+            )
+            await page.get_by_role("button", name="Send answer").click()
+            await expect(candidate).to_have_count(2, timeout=SLOW_MS)
+            end = page.get_by_role("button", name="End interview")
+            await expect(end).to_be_enabled(timeout=SLOW_MS)
+            await expect(page.get_by_role("alert")).to_have_count(0)
+            await page.screenshot(path=str(tmp_path / "interview-room.png"), full_page=True)
+
+            # Ending sends the report to the worker; the page polls until it is scored.
+            await end.click()
+            await expect(page.get_by_role("heading", name="Interview report")).to_be_visible()
+            await expect(page.get_by_role("heading", name="Overall score")).to_be_visible(timeout=SLOW_MS)
+            score = (await page.locator(".score-value").inner_text()).strip()
+            assert re.fullmatch(r"\d{1,3}", score) and 0 <= int(score) <= 100, score
+            # One item per bank question; a rule-chosen follow-up folds into its question's item.
+            await expect(page.locator(".items > li").first).to_be_visible()
+            assert 1 <= await page.locator(".items > li").count() <= 2
+            await page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        except Exception:
+            # What the user saw when it went wrong is the quickest diagnosis.
+            await page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            print(f"failure screenshot: {tmp_path / 'failure.png'}; api log: {tmp_path / 'api.log'}")
+            raise
+        finally:
+            await browser.close()
+
+    assert page_errors == [], page_errors
+    print(f"screenshots: {tmp_path / 'interview-room.png'} {tmp_path / 'report.png'}")

@@ -1,0 +1,230 @@
+// The interview itself: the transcript, the interviewer's reply streamed as it is written, the answer box.
+import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { Link, useNavigate, useParams } from "react-router-dom";
+
+import { ErrorMessage } from "../components/ErrorMessage";
+import { ApiError, api, messageOf, unwrap } from "../lib/client";
+import { KIND_LABEL } from "../lib/format";
+import { streamInterview, type StreamAction } from "../lib/interviewStream";
+import type { InterviewOut, Turn } from "../lib/types";
+
+export function InterviewRoom() {
+  const { id = "" } = useParams();
+  const navigate = useNavigate();
+  const [interview, setInterview] = useState<InterviewOut | null>(null);
+  const [turns, setTurns] = useState<Turn[]>([]);
+  const [pendingAnswer, setPendingAnswer] = useState<string | null>(null);
+  const [streamed, setStreamed] = useState<string | null>(null);
+  const [streaming, setStreaming] = useState(false);
+  const [finished, setFinished] = useState(false);
+  const [ending, setEnding] = useState(false);
+  const [answer, setAnswer] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const started = useRef(false);
+  const pendingRef = useRef<string | null>(null);
+  const abort = useRef<AbortController | null>(null);
+  const bottom = useRef<HTMLDivElement>(null);
+  const answerBox = useRef<HTMLTextAreaElement>(null);
+
+  const load = useCallback(async () => {
+    const detail = await unwrap(api.GET("/api/v1/interviews/{interview_id}", { params: { path: { interview_id: id } } }));
+    setInterview(detail);
+    setTurns(detail.turns);
+    // After a reload the stream's "finished" flag is gone; the closing remark says the same.
+    const last = detail.turns[detail.turns.length - 1];
+    setFinished(last?.speaker === "interviewer" && last.kind === "closing");
+    return detail;
+  }, [id]);
+
+  const run = useCallback(
+    async (action: StreamAction) => {
+      const controller = new AbortController();
+      abort.current = controller;
+      setStreaming(true);
+      setError(null);
+      setStreamed("");
+      try {
+        await streamInterview(
+          id,
+          action,
+          {
+            onTurn: (turn) => {
+              pendingRef.current = null;
+              setPendingAnswer(null);
+              setTurns((ts) => [...ts, turn]);
+            },
+            onToken: (text) => setStreamed((s) => (s ?? "") + text),
+            onDone: (turn, isFinished) => {
+              setStreamed(null);
+              setTurns((ts) => [...ts, turn]);
+              setFinished(isFinished);
+            },
+          },
+          controller.signal,
+        );
+        // Refresh the counters (questions asked, status) from the server's record.
+        await load().catch(() => undefined);
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        setError(messageOf(err));
+        // Whatever the server saved is the truth; an answer it never stored goes back in the box.
+        const unsaved = pendingRef.current;
+        if (unsaved !== null) setAnswer((a) => a || unsaved);
+        pendingRef.current = null;
+        setPendingAnswer(null);
+        setStreamed(null);
+        if (!(err instanceof ApiError && err.status === 0 && err.code === "network_error")) {
+          await load().catch(() => undefined);
+        }
+      } finally {
+        if (abort.current === controller) abort.current = null;
+        setStreaming(false);
+        answerBox.current?.focus();
+      }
+    },
+    [id, load],
+  );
+
+  useEffect(() => {
+    load()
+      .then((detail) => {
+        // A ref, not state: StrictMode runs effects twice and the opening question must be asked once.
+        if (detail.status === "created" && !started.current) {
+          started.current = true;
+          void run({ kind: "start" });
+        }
+      })
+      .catch((err: unknown) => setError(messageOf(err)));
+    return () => abort.current?.abort();
+  }, [load, run]);
+
+  useEffect(() => {
+    bottom.current?.scrollIntoView?.({ block: "end" });
+  }, [turns, streamed, pendingAnswer]);
+
+  function send(e?: FormEvent) {
+    e?.preventDefault();
+    const text = answer.trim();
+    if (!text || streaming) return;
+    setAnswer("");
+    pendingRef.current = text;
+    setPendingAnswer(text);
+    void run({ kind: "answer", text });
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    // Enter sends, Shift+Enter breaks the line; never send mid IME composition.
+    if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  }
+
+  async function end() {
+    setEnding(true);
+    setError(null);
+    try {
+      await unwrap(api.POST("/api/v1/interviews/{interview_id}/end", { params: { path: { interview_id: id } } }));
+      navigate(`/interviews/${id}/report`);
+    } catch (err) {
+      setError(messageOf(err));
+      setEnding(false);
+    }
+  }
+
+  if (!interview) {
+    return (
+      <main className="page narrow">
+        {error ? <ErrorMessage error={error} /> : <p className="muted">Loading interview…</p>}
+        <Link to="/">Back to dashboard</Link>
+      </main>
+    );
+  }
+
+  const ended = interview.status === "ended";
+
+  return (
+    <main className="page room">
+      <header className="room-head">
+        <div>
+          <h1>
+            {interview.target_role}
+            {interview.company ? <span className="muted"> at {interview.company}</span> : null}
+          </h1>
+          <p className="muted small">
+            {KIND_LABEL[interview.kind] ?? interview.kind} interview · question{" "}
+            {Math.min(interview.questions_asked, interview.length)} of {interview.length}
+          </p>
+        </div>
+        {ended ? (
+          <Link to={`/interviews/${id}/report`} className="button primary">
+            View report
+          </Link>
+        ) : (
+          <button
+            type="button"
+            className={finished ? "primary" : "danger"}
+            onClick={() => void end()}
+            disabled={streaming || ending}
+          >
+            {ending ? "Ending…" : "End interview"}
+          </button>
+        )}
+      </header>
+
+      <div className="transcript card" role="log" aria-label="Transcript" aria-busy={streaming}>
+        {turns.length === 0 && streamed === null && !error && (
+          <p className="muted">The interviewer is getting ready…</p>
+        )}
+        {turns.map((turn) => (
+          <Message key={turn.seq} speaker={turn.speaker} text={turn.text} />
+        ))}
+        {pendingAnswer !== null && <Message speaker="candidate" text={pendingAnswer} pending />}
+        {streamed !== null && <Message speaker="interviewer" text={streamed} pending />}
+        <div ref={bottom} />
+      </div>
+
+      <ErrorMessage error={error} />
+      {finished && !ended && (
+        <p className="notice" role="status">
+          That was the last question. End the interview to get your report.
+        </p>
+      )}
+
+      {!ended && (
+        <form className="answer" onSubmit={send}>
+          <label htmlFor="answer" className="sr-only">
+            Your answer
+          </label>
+          <textarea
+            id="answer"
+            ref={answerBox}
+            value={answer}
+            onChange={(e) => setAnswer(e.target.value)}
+            onKeyDown={onKeyDown}
+            rows={3}
+            maxLength={5000}
+            placeholder={finished ? "The interview is complete." : "Type your answer. Enter sends, Shift+Enter for a new line."}
+            disabled={finished}
+          />
+          <button type="submit" className="primary" disabled={streaming || finished || !answer.trim()}>
+            Send answer
+          </button>
+        </form>
+      )}
+    </main>
+  );
+}
+
+function Message({ speaker, text, pending }: { speaker: string; text: string; pending?: boolean }) {
+  const who = speaker === "interviewer" ? "Interviewer" : "You";
+  return (
+    <article className={`msg msg-${speaker}${pending ? " msg-pending" : ""}`} aria-label={`${who} says`}>
+      <span className="msg-who">{who}</span>
+      <p>
+        {text}
+        {pending && speaker === "interviewer" && <span className="cursor" aria-hidden="true" />}
+      </p>
+    </article>
+  );
+}
