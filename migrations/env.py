@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -10,6 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from mocki.core.db import make_engine
 from mocki.models import Base
+from mocki.models.base import UTCDateTime
 from mocki.settings import get_settings
 
 config = context.config
@@ -24,6 +26,13 @@ def _url() -> str:
     )
 
 
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    # Migrations stay free of app imports: our UTC type is a plain timezone-aware DateTime in DDL.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -31,6 +40,7 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mocki.models.base import Base, IdMixin, TimestampMixin
+from mocki.models.base import Base, IdMixin, TimestampMixin, UTCDateTime
 
 
 class Interview(IdMixin, TimestampMixin, Base):
@@ -30,7 +30,7 @@ class Interview(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="created")
     # The engine's private state: planned questions, cursor, follow-up counts.
     plan: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Turn(IdMixin, Base):
@@ -46,7 +46,7 @@ class Turn(IdMixin, Base):
     question_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     kind: Mapped[str] = mapped_column(String(16), default="question")  # question|follow_up|answer|closing
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Report(IdMixin, TimestampMixin, Base):
