@@ -1,0 +1,43 @@
+"""Request and response bodies of the documents endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DocumentKind = Literal["resume", "job_description"]
+DocumentStatus = Literal["pending", "processing", "ready", "failed"]
+
+# A sanity cap on the request body only; the configured character limit is checked after
+# normalisation, with a clearer message.
+MAX_PASTED_CHARS = 1_000_000
+
+
+class TextDocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: DocumentKind
+    title: str = Field(default="", max_length=300)
+    text: str = Field(min_length=1, max_length=MAX_PASTED_CHARS)
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    kind: DocumentKind
+    title: str
+    filename: str
+    media_type: str
+    size_bytes: int
+    status: DocumentStatus
+    error: str | None
+    page_count: int | None
+    char_count: int
+    created_at: datetime
+
+
+class DocumentTextOut(BaseModel):
+    id: uuid.UUID
+    text: str

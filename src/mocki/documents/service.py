@@ -1,0 +1,288 @@
+"""Documents: accepting uploads and pasted text within the limits, and handing out extracted text.
+
+Other domains use `get_ready_text`, `create_from_text` and `extract_text` from here. PDFs and
+Word files are checked cheaply while the user waits and extracted by a cpu worker; plain text
+needs no parsing and is finished inline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import PurePath
+from typing import Protocol
+
+from celery import Celery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mocki.core.db import after_commit
+from mocki.core.errors import Conflict, Invalid, NotFound, TooLarge
+from mocki.core.timeutil import as_utc, utcnow
+from mocki.documents import repository
+from mocki.documents.extract import DocType, ExtractedText, check_text, extract_text, inspect, normalise
+from mocki.documents.schemas import DocumentTextOut
+from mocki.models import Document
+from mocki.settings import DocumentLimits, get_settings
+from mocki.tasks.names import EXTRACT_DOCUMENT, QUEUE_CPU
+
+__all__ = [
+    "KINDS",
+    "ExtractedText",
+    "create_from_text",
+    "delete_document",
+    "extract_text",
+    "get_document",
+    "get_ready_text",
+    "get_text",
+    "list_documents",
+    "upload",
+]
+
+KINDS = ("resume", "job_description")
+_KIND_LABEL = {"resume": "resume", "job_description": "job description"}
+
+# A queued extraction older than this is dropped by the broker instead of running on stale data.
+EXTRACT_EXPIRES_S = 3600
+# Past this a pending or processing row will never finish (message expired, worker killed):
+# say so instead of spinning forever.
+STALE_AFTER = timedelta(seconds=EXTRACT_EXPIRES_S + 600)
+STALE_MESSAGE = "Text extraction did not finish. Delete this document and upload it again."
+
+_READ_CHUNK = 64 * 1024
+_UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Readable(Protocol):
+    """An uploaded file as FastAPI's UploadFile presents it."""
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class ExtractionJob:
+    data: bytes
+    filename: str
+    media_type: str
+
+
+def _limits(limits: DocumentLimits | None) -> DocumentLimits:
+    return limits if limits is not None else get_settings().documents
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise Invalid(f"Unknown document kind {kind!r}; use one of: {', '.join(KINDS)}.", code="invalid_kind")
+
+
+def _safe_filename(filename: str) -> str:
+    # Browsers on Windows may send the full client path; keep the last component only.
+    name = _UNSAFE_NAME_CHARS.sub("", PurePath(filename.replace("\\", "/")).name).strip()
+    if len(name) > 300:
+        suffix = PurePath(name).suffix[:20]
+        name = name[: 300 - len(suffix)] + suffix
+    return name
+
+
+async def read_limited(source: Readable, max_bytes: int) -> bytes:
+    """Read at most max_bytes + 1 bytes: enough to tell an oversized upload without holding it."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = await source.read(min(_READ_CHUNK, max_bytes + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > max_bytes:
+            raise TooLarge(
+                f"The file is larger than the {max_bytes / 1048576:.0f} MB limit.", code="file_too_large"
+            )
+        chunks.append(chunk)
+
+
+async def upload(
+    session: AsyncSession,
+    celery: Celery,
+    owner_id: uuid.UUID,
+    *,
+    source: Readable,
+    filename: str,
+    content_type: str,
+    kind: str,
+    title: str = "",
+    limits: DocumentLimits | None = None,
+) -> Document:
+    """Store an upload after the cheap checks; PDFs and .docx are extracted by a worker afterwards."""
+    limits = _limits(limits)
+    _check_kind(kind)
+    data = await read_limited(source, limits.max_bytes)
+    if not data:
+        raise Invalid("The file is empty.", code="empty_file")
+    filename = _safe_filename(filename)
+    # Opening a PDF or .docx costs milliseconds of CPU; keep it off the event loop anyway.
+    inspection = await asyncio.to_thread(inspect, data, filename, content_type, limits)
+    document = Document(
+        id=uuid.uuid4(),
+        owner_id=owner_id,
+        kind=kind,
+        title=(title.strip() or PurePath(filename).stem or _KIND_LABEL[kind].capitalize())[:300],
+        filename=filename,
+        media_type=inspection.media_type,
+        size_bytes=len(data),
+        page_count=inspection.page_count,
+    )
+    if inspection.doc_type is DocType.TEXT:
+        extracted = await asyncio.to_thread(extract_text, data, filename, inspection.media_type, limits)
+        _mark_ready(document, extracted)
+        session.add(document)
+        await session.flush()
+        return document
+
+    document.content = data
+    document.status = "pending"
+    session.add(document)
+    await session.flush()
+    document_id = str(document.id)
+    after_commit(
+        session,
+        lambda: celery.send_task(
+            EXTRACT_DOCUMENT, args=[document_id], queue=QUEUE_CPU, expires=EXTRACT_EXPIRES_S
+        ),
+    )
+    return document
+
+
+async def create_from_text(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    kind: str,
+    title: str,
+    text: str,
+    *,
+    limits: DocumentLimits | None = None,
+) -> Document:
+    """A document from pasted text; nothing to parse, so it is ready at once."""
+    limits = _limits(limits)
+    _check_kind(kind)
+    cleaned = check_text(await asyncio.to_thread(normalise, text), limits)
+    document = Document(
+        owner_id=owner_id,
+        kind=kind,
+        title=(title.strip() or f"Pasted {_KIND_LABEL[kind]}")[:300],
+        filename="",
+        media_type="text/plain",
+        size_bytes=len(text.encode("utf-8", "surrogatepass")),
+    )
+    _mark_ready(document, ExtractedText(cleaned, None))
+    session.add(document)
+    await session.flush()
+    return document
+
+
+def _mark_ready(document: Document, extracted: ExtractedText) -> None:
+    document.text = extracted.text
+    document.char_count = len(extracted.text)
+    if extracted.page_count is not None:
+        document.page_count = extracted.page_count
+    document.status = "ready"
+    document.error = None
+    # The text is what every reader needs; the upload was only kept so a failed run could be retried.
+    document.content = None
+
+
+def _expire_if_stale(document: Document) -> None:
+    if document.status in ("pending", "processing") and as_utc(document.updated_at) < utcnow() - STALE_AFTER:
+        document.status = "failed"
+        document.error = STALE_MESSAGE
+
+
+async def list_documents(
+    session: AsyncSession, owner_id: uuid.UUID, kind: str | None = None
+) -> Sequence[Document]:
+    if kind is not None:
+        _check_kind(kind)
+    documents = await repository.list_owned(session, owner_id, kind)
+    for document in documents:
+        _expire_if_stale(document)
+    return documents
+
+
+async def _owned(
+    session: AsyncSession, owner_id: uuid.UUID, document_id: uuid.UUID, *, with_text: bool = False
+) -> Document:
+    document = await repository.get_owned(session, owner_id, document_id, with_text=with_text)
+    if document is None:
+        raise NotFound("Document not found.", code="document_not_found")
+    _expire_if_stale(document)
+    return document
+
+
+async def get_document(session: AsyncSession, owner_id: uuid.UUID, document_id: uuid.UUID) -> Document:
+    return await _owned(session, owner_id, document_id)
+
+
+def _not_ready_message(document: Document) -> str:
+    if document.status == "failed":
+        return f"The document's text could not be extracted: {document.error}"
+    return "The document's text is still being extracted; try again in a moment."
+
+
+async def get_text(session: AsyncSession, owner_id: uuid.UUID, document_id: uuid.UUID) -> DocumentTextOut:
+    document = await _owned(session, owner_id, document_id, with_text=True)
+    if document.status != "ready" or document.text is None:
+        raise Conflict(_not_ready_message(document), code="not_ready", details={"status": document.status})
+    return DocumentTextOut(id=document.id, text=document.text)
+
+
+async def get_ready_text(
+    session: AsyncSession, owner_id: uuid.UUID, document_id: uuid.UUID, kind: str | None = None
+) -> tuple[Document, str]:
+    """The owner's document and its text, for other domains; NotFound for missing or foreign ids."""
+    document = await _owned(session, owner_id, document_id, with_text=True)
+    if kind is not None and document.kind != kind:
+        raise Invalid(
+            f"Document {document_id} is a {_KIND_LABEL.get(document.kind, document.kind)}, "
+            f"not a {_KIND_LABEL.get(kind, kind)}.",
+            code="wrong_kind",
+        )
+    if document.status != "ready" or document.text is None:
+        raise Invalid(_not_ready_message(document), code="document_not_ready")
+    return document, document.text
+
+
+async def delete_document(session: AsyncSession, owner_id: uuid.UUID, document_id: uuid.UUID) -> None:
+    await repository.delete(session, await _owned(session, owner_id, document_id))
+
+
+# --- used by the extraction task --------------------------------------------------------------
+
+
+async def begin_extraction(session: AsyncSession, document_id: uuid.UUID) -> ExtractionJob | None:
+    """Claim a document for extraction; None when there is nothing (left) to do."""
+    document = await repository.get_for_extraction(session, document_id)
+    if document is None or document.status in ("ready", "failed"):
+        return None  # deleted meanwhile, or a duplicate delivery of a finished task
+    if document.content is None:
+        document.status = "failed"
+        document.error = "The uploaded file is missing; upload it again."
+        return None
+    document.status = "processing"
+    document.error = None
+    return ExtractionJob(document.content, document.filename, document.media_type)
+
+
+async def finish_extraction(
+    session: AsyncSession, document_id: uuid.UUID, outcome: ExtractedText | str
+) -> None:
+    """Store the text, or the reason (a message for the user) why there is none."""
+    document = await repository.get_for_update(session, document_id)
+    if document is None or document.status == "ready":
+        return
+    if isinstance(outcome, ExtractedText):
+        _mark_ready(document, outcome)
+    else:
+        document.status = "failed"
+        document.error = outcome
