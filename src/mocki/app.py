@@ -15,6 +15,7 @@ from mocki import __version__
 from mocki.auth.router import router as auth_router
 from mocki.core.db import make_engine, make_sessionmaker
 from mocki.core.errors import NotFound, install_error_handlers
+from mocki.core.limits import BodySizeLimit
 from mocki.documents.router import router as documents_router
 from mocki.interviews.router import router as interviews_router
 from mocki.llm.factory import make_llm
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Room for the largest document plus the multipart framing around it.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.documents.max_bytes + 64 * 1024)
 
     for router in (auth_router, users_router, documents_router, questions_router, interviews_router):
         app.include_router(router, prefix=API_PREFIX)
