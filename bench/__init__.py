@@ -1,0 +1,1 @@
+"""Benchmarks run through `mocki bench NAME`; each prints a table and a ratio against its baseline."""

@@ -1,0 +1,110 @@
+"""The few, short prompts the interview and the report send to the model.
+
+Prompt evaluation on two cores runs at about 80 tokens/s, so every message here is kept to a
+few dozen tokens and the system prompt is one constant: its tokens stay in the model server's
+prompt cache from one turn to the next.
+"""
+
+from __future__ import annotations
+
+from mocki.llm.base import ChatMessage
+
+# One system prompt for every interviewer call, so its prefix is evaluated once and then cached.
+INTERVIEWER_SYSTEM = (
+    "You are a job interviewer. Output only what the interviewer says next: "
+    "at most one short sentence, then one question. Never answer for the candidate."
+)
+
+COACH_SYSTEM = (
+    "You are an interview coach. Output only one short sentence of specific advice to the candidate."
+)
+
+# The model would otherwise go on to play the candidate.
+STOP = ["Candidate:", "\nCandidate", "Answer:", "\nA:", "\nQ:", "Interviewee:", "<|im_end|>"]
+
+ANSWER_EXCERPT_WORDS = 60
+LINE_EXCERPT_CHARS = 160
+
+FOCUS = {
+    "short": "for more detail on what they just said",
+    "no_specifics": "for a concrete example with the tools or numbers involved",
+    "star:situation": "what the situation was",
+    "star:task": "what exactly their responsibility was",
+    "star:action": "what they personally did, step by step",
+    "star:result": "what the result was and how they measured it",
+}
+
+
+def excerpt(text: str, max_words: int = ANSWER_EXCERPT_WORDS) -> str:
+    parts = text.split()
+    short = " ".join(parts[:max_words])
+    # A cap on characters too: one pasted 20 kB "word" must not blow up the prompt.
+    max_chars = max_words * 8
+    if len(short) > max_chars:
+        short = short[:max_chars]
+    return short + (" ..." if short != " ".join(parts) else "")
+
+
+def _head(role: str, company: str) -> str:
+    # The same first line for every call of one interview keeps the cached prefix longer.
+    return f"Role: {role}" + (f" at {company}" if company else "")
+
+
+def opening(role: str, company: str, question: str, line: str | None) -> list[ChatMessage]:
+    parts = [_head(role, company)]
+    if line:
+        parts.append(f'From the resume or job: "{line[:LINE_EXCERPT_CHARS]}"')
+    parts.append(f"First question: {question}")
+    task = "Greet the candidate in one short sentence, then ask the first question"
+    parts.append(task + (", linked to that line." if line else "."))
+    return [{"role": "system", "content": INTERVIEWER_SYSTEM}, {"role": "user", "content": "\n".join(parts)}]
+
+
+def follow_up(role: str, company: str, question: str, answer: str, reason: str) -> list[ChatMessage]:
+    focus = FOCUS.get(reason, FOCUS["short"])
+    content = "\n".join(
+        [
+            _head(role, company),
+            f"Question: {question}",
+            f"Answer: {excerpt(answer)}",
+            f"Ask one short follow-up question {focus}.",
+        ]
+    )
+    return [{"role": "system", "content": INTERVIEWER_SYSTEM}, {"role": "user", "content": content}]
+
+
+def bridge(
+    role: str, company: str, previous_answer: str, question: str, line: str | None
+) -> list[ChatMessage]:
+    parts = [_head(role, company), f"Previous answer: {excerpt(previous_answer, 30)}"]
+    if line:
+        parts.append(f'From the resume or job: "{line[:LINE_EXCERPT_CHARS]}"')
+    parts.append(f"Next question: {question}")
+    parts.append("Thank them in a few words, then ask the next question in your own words.")
+    return [{"role": "system", "content": INTERVIEWER_SYSTEM}, {"role": "user", "content": "\n".join(parts)}]
+
+
+def feedback(question: str, answer: str, weakest: str) -> list[ChatMessage]:
+    content = "\n".join(
+        [
+            f"Question: {excerpt(question, 40)}",
+            f"Answer: {excerpt(answer)}",
+            f"Weakest point: {weakest}",
+            "Advice:",
+        ]
+    )
+    return [{"role": "system", "content": COACH_SYSTEM}, {"role": "user", "content": content}]
+
+
+def naive_opening(role: str, company: str, resume: str, job: str, question: str) -> list[ChatMessage]:
+    """The baseline a first version would send: everything, every time (used by the benchmark)."""
+    system = (
+        "You are an expert technical interviewer conducting a realistic mock job interview. "
+        "Read the candidate's full resume and the full job description below, then greet the "
+        "candidate and ask the first interview question. Ask one question at a time.\n\n"
+        f"Role: {role}{' at ' + company if company else ''}\n\nRESUME:\n{resume}\n\nJOB DESCRIPTION:\n{job}"
+    )
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": f"Start the interview. First question to cover: {question}"},
+    ]

@@ -1,0 +1,288 @@
+"""The interview report: rule-based measures per answer, 0-5 scores, one line of model feedback each.
+
+Scores come from measures anyone can check (length, STAR cue words, named tools and numbers,
+filler words, overlap with the question); the model only adds a sentence of advice per answer,
+and when it fails or rambles the rule-based advice stands in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mocki.interviews import analysis, prompts, repository
+from mocki.interviews.engine import Plan
+from mocki.llm import usage as llm_usage
+from mocki.llm.base import LLM, LLMError, Usage
+from mocki.models import Report, Turn
+
+log = logging.getLogger(__name__)
+
+DIMENSIONS = ("relevance", "structure", "depth", "communication")
+FEEDBACK_TIMEOUT_S = 30.0
+# Past this much model time for one report, the remaining answers get rule-based advice only.
+FEEDBACK_BUDGET_S = 120.0
+CONNECTORS = re.compile(
+    r"\b(because|so that|therefore|first|second|then|finally|for example|for instance|which means|"
+    r"trade-?off|however|instead|in short|the reason|as a result)\b"
+)
+
+
+@dataclass
+class QA:
+    """One main question with its follow-ups and the candidate's answers, by turn seq."""
+
+    question: str
+    bank_text: str
+    category: str
+    seqs: list[int] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+    prompts: list[str] = field(default_factory=list)
+
+    @property
+    def answer(self) -> str:
+        return "\n".join(self.answers)
+
+
+def pair_turns(turns: Sequence[Turn], plan: Plan) -> list[QA]:
+    """Group the transcript by main question; questions nobody answered are left out."""
+    items: list[QA] = []
+    current: QA | None = None
+    for turn in sorted(turns, key=lambda t: t.seq):
+        if turn.speaker == "interviewer":
+            if turn.kind == "question":
+                index = (turn.meta or {}).get("question_index")
+                planned = (
+                    plan.questions[index]
+                    if isinstance(index, int) and 0 <= index < len(plan.questions)
+                    else None
+                )
+                current = QA(
+                    question=turn.text,
+                    bank_text=planned.text if planned else turn.text,
+                    category=planned.category if planned else "behavioural",
+                    seqs=[turn.seq],
+                    prompts=[turn.text],
+                )
+                items.append(current)
+            elif turn.kind == "follow_up" and current is not None:
+                current.seqs.append(turn.seq)
+                current.prompts.append(turn.text)
+        elif turn.speaker == "candidate" and current is not None:
+            current.seqs.append(turn.seq)
+            current.answers.append(turn.text)
+    return [item for item in items if item.answers]
+
+
+def _clamp(value: float) -> float:
+    return round(max(0.0, min(5.0, value)), 1)
+
+
+def score(m: analysis.AnswerMeasures, category: str, keyword_hits: int) -> dict[str, float]:
+    if m.skipped or m.word_count == 0:
+        return {
+            "relevance": 0.0,
+            "structure": 0.0,
+            "depth": 0.0,
+            "communication": 1.0 if m.word_count else 0.0,
+        }
+    relevance = 4.0 * min(1.0, m.relevance / 0.5) + min(1.0, keyword_hits / 3)
+    if m.word_count >= 30:
+        relevance = max(relevance, 1.0)  # a real answer that uses other words is still an answer
+    sentence_part = 1.0 if m.sentence_count >= 3 else 0.5 if m.sentence_count == 2 else 0.0
+    if category == "behavioural":
+        structure = m.star_count + sentence_part
+    else:
+        structure = 3.0 * min(3, int(m.extras.get("connectors", 0))) / 3 + 2 * sentence_part
+    if m.word_count < 15:
+        length = 0.0
+    elif m.word_count < 40:
+        length = 1.0
+    elif m.word_count < 90:
+        length = 2.0
+    else:
+        length = 2.5
+    depth = length + min(2.5, 0.5 * m.specifics)
+    communication = 5.0 - min(2.5, m.filler_ratio * 50)
+    if m.word_count < 10:
+        communication -= 2.0
+    if m.sentence_count and m.word_count / m.sentence_count > 40:
+        communication -= 1.0  # one endless sentence is hard to follow
+    return {
+        "relevance": _clamp(relevance),
+        "structure": _clamp(structure),
+        "depth": _clamp(depth),
+        "communication": _clamp(communication),
+    }
+
+
+def measure_item(item: QA, keywords: Sequence[str]) -> tuple[analysis.AnswerMeasures, int]:
+    m = analysis.measure(item.bank_text + " " + " ".join(item.prompts[1:]), item.answer, keywords)
+    m.extras["connectors"] = float(len(CONNECTORS.findall(item.answer.lower())))
+    answer_words = set(analysis.content_words(item.answer))
+    hits = len(answer_words & {analysis.stem(k) for k in keywords})
+    return m, hits
+
+
+def weakest(scores: dict[str, float]) -> str:
+    return min(DIMENSIONS, key=lambda d: (scores[d], DIMENSIONS.index(d)))
+
+
+def rule_feedback(item: QA, m: analysis.AnswerMeasures, scores: dict[str, float]) -> str:
+    if m.skipped:
+        return "You skipped this one; even a partial answer that says how you would find out scores better."
+    if min(scores.values()) >= 4:
+        return "Strong answer: on point, well structured and specific."
+    dim = weakest(scores)
+    if dim == "relevance":
+        missing = [
+            w
+            for w in dict.fromkeys(analysis.content_words(item.bank_text))
+            if w not in set(analysis.content_words(item.answer))
+        ][:3]
+        focus = f" ({', '.join(missing)})" if missing else ""
+        return f"Answer the question that was asked more directly{focus}."
+    if dim == "structure":
+        if item.category == "behavioural":
+            gaps = [name for name in ("situation", "task", "action", "result") if not m.star[name]]
+            if gaps:
+                return f"Use the STAR structure; the {' and '.join(gaps)} part was missing."
+            return "Walk through it in order: situation, task, what you did, and the result."
+        return "Lay the answer out in steps: your approach, why you chose it, then the trade-offs."
+    if dim == "depth":
+        return "Go deeper: name the tools, the numbers and the decisions you made yourself."
+    if m.fillers:
+        return f"Cut the filler words ({m.fillers} here) and keep your sentences short."
+    return "Keep sentences short and lead with the main point."
+
+
+_WEAK_HINT = {
+    "relevance": "did not address the question directly",
+    "structure": "poorly structured",
+    "depth": "few specifics: no tools, numbers or own decisions",
+    "communication": "filler words or long rambling sentences",
+}
+
+
+def clean_feedback(raw: str) -> str | None:
+    """One usable sentence from the model, or None."""
+    text = re.sub(r"[*_#`]+", "", raw)
+    text = re.sub(r"\s+", " ", text).strip().strip("\"'“” ")
+    text = re.sub(r"^(advice|feedback|coach)\s*:\s*", "", text, flags=re.I)
+    match = re.match(r"(.+?[.!])(\s|$)", text)
+    if match:
+        text = match.group(1)
+    n = len(analysis.words(text))
+    letters = [c for c in text if c.isalpha()]
+    if not 4 <= n <= 40 or not letters or sum(c.isascii() for c in letters) / len(letters) < 0.95:
+        return None
+    if re.match(r"^(question|answer|weakest)\b", text, re.I):
+        return None
+    return text
+
+
+async def model_feedback(
+    session: AsyncSession,
+    llm: LLM,
+    item: QA,
+    dim: str,
+    *,
+    user_id: uuid.UUID | None,
+    interview_id: uuid.UUID,
+) -> str | None:
+    started = time.perf_counter()
+    messages = prompts.feedback(item.bank_text, item.answer, _WEAK_HINT[dim])
+    try:
+        completion = await asyncio.wait_for(
+            llm.complete(messages, max_tokens=50, temperature=0.2), FEEDBACK_TIMEOUT_S
+        )
+    except (LLMError, TimeoutError) as exc:
+        failed = Usage(
+            model=llm.model, latency_s=time.perf_counter() - started, error=str(exc)[:500] or "timeout"
+        )
+        llm_usage.record(
+            session, failed, purpose="report_feedback", user_id=user_id, interview_id=interview_id
+        )
+        return None
+    llm_usage.record(
+        session, completion.usage, purpose="report_feedback", user_id=user_id, interview_id=interview_id
+    )
+    return clean_feedback(completion.text)
+
+
+def summarise(items: list[dict[str, Any]], planned: int, overall: float | None) -> str:
+    if not items:
+        return (
+            "No answers were given, so there is nothing to score. "
+            "Start a new interview and answer at least one question to get feedback."
+        )
+    means = {d: sum(i["scores"][d] for i in items) / len(items) for d in DIMENSIONS}
+    best = max(DIMENSIONS, key=lambda d: means[d])
+    worst = min(DIMENSIONS, key=lambda d: means[d])
+    return (
+        f"You answered {len(items)} of {planned} planned questions and scored {overall:.0f}/100. "
+        f"Strongest: {best} ({means[best]:.1f}/5); to work on: {worst} ({means[worst]:.1f}/5)."
+    )
+
+
+async def generate_report(
+    session: AsyncSession, llm: LLM | None, interview_id: uuid.UUID, *, budget_s: float = FEEDBACK_BUDGET_S
+) -> Report | None:
+    """Fill the interview's report; a ready report is left as it is, so running twice is harmless."""
+    interview = await repository.get(session, interview_id)
+    if interview is None:
+        return None
+    report = await repository.report_for(session, interview_id)
+    if report is None:
+        report = Report(interview_id=interview_id, status="pending", summary="", items=[])
+        session.add(report)
+    elif report.status == "ready":
+        return report
+    plan = Plan.from_json(interview.plan)
+    qas = pair_turns(await repository.turns(session, interview_id), plan)
+    items: list[dict[str, Any]] = []
+    deadline = time.monotonic() + budget_s
+    for qa in qas:
+        m, hits = measure_item(qa, plan.keywords)
+        scores = score(m, qa.category, hits)
+        feedback = None
+        if llm is not None and not m.skipped and time.monotonic() < deadline:
+            feedback = await model_feedback(
+                session, llm, qa, weakest(scores), user_id=interview.owner_id, interview_id=interview_id
+            )
+        items.append(
+            {
+                "question": qa.question,
+                "answer": qa.answer,
+                "scores": scores,
+                "feedback": feedback or rule_feedback(qa, m, scores),
+                "turn_seqs": qa.seqs,
+            }
+        )
+    overall = None
+    if items:
+        total = sum(sum(i["scores"].values()) for i in items)
+        overall = round(total / (len(items) * len(DIMENSIONS)) / 5 * 100, 1)
+    report.items = items
+    report.overall_score = overall
+    report.summary = summarise(items, len(plan.questions) or interview.length, overall)
+    report.status = "ready"
+    report.error = None
+    await session.flush()
+    return report
+
+
+async def mark_failed(session: AsyncSession, interview_id: uuid.UUID, message: str) -> None:
+    report = await repository.report_for(session, interview_id)
+    if report is not None and report.status != "ready":
+        report.status = "failed"
+        report.error = message[:500]
+        await session.flush()

@@ -1,0 +1,359 @@
+"""Interviews: creating, planning, taking answers, storing turns, ending, and reading reports.
+
+Never commits: HTTP requests commit through their unit of work; the streaming endpoints run
+their two short units of work in `mocki.interviews.streaming` (prepare before the stream,
+store when it ends), so no transaction stays open while the model talks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import Celery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mocki.core.db import after_commit
+from mocki.core.errors import Conflict, Invalid, NotFound
+from mocki.core.timeutil import utcnow
+from mocki.documents import service as documents
+from mocki.interviews import repository
+from mocki.interviews.engine import Context, InterviewEngine, Move, Plan, SourceLine, build_plan, keywords_for
+from mocki.interviews.engine import source_lines as split_lines
+from mocki.interviews.schemas import (
+    InterviewDetail,
+    InterviewIn,
+    InterviewOut,
+    ReportItem,
+    ReportOut,
+    TurnOut,
+)
+from mocki.llm import usage as llm_usage
+from mocki.llm.base import Usage
+from mocki.models import Interview, Report, Turn
+from mocki.questions import service as questions
+from mocki.tasks.names import GENERATE_REPORT, QUEUE_IO
+
+# A queued report older than this is dropped by the broker; ending again re-queues it.
+REPORT_EXPIRES_S = 3600
+# An interviewer turn that has not been stored after this long was lost (a crashed process);
+# the candidate may answer again instead of being locked out for good.
+PENDING_STALE = timedelta(seconds=180)
+
+_default_engine = InterviewEngine()
+
+
+@dataclass
+class PreparedTurn:
+    """Everything the stream needs once the preparing transaction has committed."""
+
+    interview_id: uuid.UUID
+    owner_id: uuid.UUID
+    seq: int
+    move: Move
+    candidate: TurnOut | None = None
+
+
+def _not_found() -> NotFound:
+    return NotFound("Interview not found.", code="interview_not_found")
+
+
+def interview_out(interview: Interview) -> InterviewOut:
+    plan = interview.plan or {}
+    return InterviewOut(
+        id=interview.id,
+        target_role=interview.target_role,
+        company=interview.company,
+        resume_id=interview.resume_id,
+        job_description_id=interview.job_description_id,
+        kind=interview.kind,
+        length=interview.length,
+        status=interview.status,
+        questions_asked=int(plan.get("asked", 0)),
+        created_at=interview.created_at,
+        ended_at=interview.ended_at,
+    )
+
+
+def turn_out(turn: Turn) -> TurnOut:
+    return TurnOut.model_validate(turn)
+
+
+async def _check_document(
+    session: AsyncSession, owner_id: uuid.UUID, document_id: uuid.UUID, kind: str
+) -> None:
+    try:
+        await documents.get_ready_text(session, owner_id, document_id, kind)
+    except Invalid as exc:
+        # Still being extracted is fine at creation; the text is needed only at start.
+        if exc.code != "document_not_ready":
+            raise
+
+
+async def create_interview(session: AsyncSession, owner_id: uuid.UUID, body: InterviewIn) -> InterviewOut:
+    if body.resume_id is not None:
+        await _check_document(session, owner_id, body.resume_id, "resume")
+    if body.job_description_id is not None:
+        await _check_document(session, owner_id, body.job_description_id, "job_description")
+    interview = Interview(
+        owner_id=owner_id,
+        target_role=body.target_role,
+        company=body.company.strip(),
+        resume_id=body.resume_id,
+        job_description_id=body.job_description_id,
+        kind=body.kind,
+        length=body.length,
+        status="created",
+        plan={},
+    )
+    session.add(interview)
+    await session.flush()
+    return interview_out(interview)
+
+
+async def list_interviews(session: AsyncSession, owner_id: uuid.UUID) -> list[InterviewOut]:
+    return [interview_out(i) for i in await repository.list_owned(session, owner_id)]
+
+
+async def get_interview(
+    session: AsyncSession, owner_id: uuid.UUID, interview_id: uuid.UUID
+) -> InterviewDetail:
+    interview = await repository.get_owned(session, owner_id, interview_id)
+    if interview is None:
+        raise _not_found()
+    turns = [turn_out(t) for t in await repository.turns(session, interview_id)]
+    return InterviewDetail(**interview_out(interview).model_dump(), turns=turns)
+
+
+async def delete_interview(session: AsyncSession, owner_id: uuid.UUID, interview_id: uuid.UUID) -> None:
+    interview = await repository.get_owned(session, owner_id, interview_id)
+    if interview is None:
+        raise _not_found()
+    await repository.delete_interview(session, interview)
+
+
+# ------------------------------------------------------------------------------ turns
+
+
+def _pending_is_live(plan: Plan, now: datetime) -> bool:
+    if not plan.pending:
+        return False
+    since = datetime.fromisoformat(str(plan.pending.get("since")))
+    return now - since < PENDING_STALE
+
+
+async def _sources(session: AsyncSession, interview: Interview) -> tuple[str, str, list[SourceLine]]:
+    resume, job = "", ""
+    lines: list[SourceLine] = []
+    if interview.resume_id is not None:
+        doc, resume = await documents.get_ready_text(
+            session, interview.owner_id, interview.resume_id, "resume"
+        )
+        lines += split_lines(resume, "resume", str(doc.id))
+    if interview.job_description_id is not None:
+        doc, job = await documents.get_ready_text(
+            session, interview.owner_id, interview.job_description_id, "job_description"
+        )
+        lines += split_lines(job, "job_description", str(doc.id))
+    return resume, job, lines
+
+
+async def prepare_start(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    interview_id: uuid.UUID,
+    engine: InterviewEngine = _default_engine,
+) -> PreparedTurn:
+    """Plan the interview and choose the opening move; the opening itself is streamed after commit."""
+    interview = await repository.lock_owned(session, owner_id, interview_id)
+    if interview is None:
+        raise _not_found()
+    if interview.status == "ended":
+        raise Conflict("This interview has ended; start a new one.", code="interview_ended")
+    if interview.status == "active":
+        raise Conflict("This interview has already started; send answers to /answer.", code="already_started")
+    resume, job, lines = await _sources(session, interview)
+    keywords = keywords_for(interview.target_role, resume, job)
+    picked = await questions.pick_questions(
+        session,
+        owner_id,
+        kind=interview.kind,
+        role=interview.target_role,
+        keywords=keywords,
+        n=interview.length,
+    )
+    if not picked:
+        raise Conflict(
+            "The question bank is empty, so there is nothing to ask. Seed it with `mocki db upgrade`.",
+            code="no_questions",
+        )
+    plan = build_plan(picked, [str(q.id) for q in picked], keywords, lines)
+    move = engine.opening(Context(interview.target_role, interview.company, plan))
+    seq = await repository.next_seq(session, interview_id)
+    plan.pending = {"since": utcnow().isoformat(), "seq": seq}
+    interview.status = "active"
+    interview.plan = plan.to_json()
+    await session.flush()
+    return PreparedTurn(interview_id, owner_id, seq, move)
+
+
+async def prepare_answer(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    interview_id: uuid.UUID,
+    text: str,
+    engine: InterviewEngine = _default_engine,
+) -> PreparedTurn:
+    """Store the candidate's answer and decide the next move (follow-up, next question or closing)."""
+    interview = await repository.lock_owned(session, owner_id, interview_id)
+    if interview is None:
+        raise _not_found()
+    if interview.status == "created":
+        raise Conflict("This interview has not started yet; call /start first.", code="not_started")
+    if interview.status == "ended":
+        raise Conflict("This interview has ended; no more answers are taken.", code="interview_ended")
+    plan = Plan.from_json(interview.plan)
+    now = utcnow()
+    if _pending_is_live(plan, now):
+        raise Conflict(
+            "The interviewer is still speaking; send your answer when the current turn is done.",
+            code="turn_in_progress",
+        )
+    if plan.finished:
+        raise Conflict(
+            "All questions have been asked; end the interview to get your report.", code="interview_finished"
+        )
+    recent = await repository.last_turns(session, interview_id, 2)
+    last_question = next((t.text for t in reversed(recent) if t.speaker == "interviewer"), "")
+    seq = (recent[-1].seq if recent else 0) + 1
+    current = plan.current
+    candidate = Turn(
+        interview_id=interview_id,
+        seq=seq,
+        speaker="candidate",
+        text=text,
+        question_id=uuid.UUID(current.id) if current and current.id else None,
+        kind="answer",
+        meta={"question_index": plan.cursor},
+        created_at=now,
+    )
+    session.add(candidate)
+    ctx = Context(interview.target_role, interview.company, plan, last_question=last_question)
+    move = engine.after_answer(ctx, text)
+    plan.pending = {"since": now.isoformat(), "seq": seq + 1}
+    interview.plan = plan.to_json()
+    await session.flush()
+    return PreparedTurn(interview_id, owner_id, seq + 1, move, candidate=turn_out(candidate))
+
+
+async def store_interviewer_turn(
+    session: AsyncSession,
+    prepared: PreparedTurn,
+    text: str,
+    *,
+    source: str,
+    usage: Usage | None = None,
+    error: str | None = None,
+) -> TurnOut:
+    """Save what the interviewer said (model text or fallback) and the model call that produced it."""
+    move = prepared.move
+    meta: dict[str, Any] = {
+        "provenance": move.provenance,
+        "source": source,  # model | fallback | fixed
+        "agent": move.agent,
+        "question_index": move.question_index,
+    }
+    if move.reason:
+        meta["reason"] = move.reason
+    if error:
+        meta["error"] = error[:300]
+    turn = Turn(
+        interview_id=prepared.interview_id,
+        seq=prepared.seq,
+        speaker="interviewer",
+        text=text,
+        question_id=uuid.UUID(move.question_id) if move.question_id else None,
+        kind=move.kind,
+        meta=meta,
+        created_at=utcnow(),
+    )
+    interview = await repository.lock_owned(session, prepared.owner_id, prepared.interview_id)
+    if interview is None:
+        # Deleted while the model was talking: nothing to attach the turn to.
+        return turn_out(turn)
+    session.add(turn)
+    plan = Plan.from_json(interview.plan)
+    if plan.pending and plan.pending.get("seq") == prepared.seq:
+        plan.pending = None
+        interview.plan = plan.to_json()
+    if usage is not None:
+        llm_usage.record(
+            session,
+            usage,
+            purpose=move.purpose,
+            user_id=prepared.owner_id,
+            interview_id=prepared.interview_id,
+            error=error,
+        )
+    await session.flush()
+    return turn_out(turn)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def report_out(report: Report) -> ReportOut:
+    return ReportOut(
+        status=report.status,
+        overall_score=report.overall_score,
+        summary=report.summary,
+        items=[ReportItem.model_validate(item) for item in report.items or []],
+        error=report.error,
+    )
+
+
+async def end_interview(
+    session: AsyncSession, owner_id: uuid.UUID, interview_id: uuid.UUID, celery: Celery | None
+) -> ReportOut:
+    """End the interview and queue its report; ending again returns the report (re-queued if failed).
+
+    With `celery=None` (the terminal) the caller generates the report itself.
+    """
+    interview = await repository.lock_owned(session, owner_id, interview_id)
+    if interview is None:
+        raise _not_found()
+    report = await repository.report_for(session, interview_id)
+    if interview.status == "ended" and report is not None and report.status != "failed":
+        return report_out(report)
+    if interview.status != "ended":
+        interview.status = "ended"
+        interview.ended_at = utcnow()
+        plan = Plan.from_json(interview.plan)
+        plan.pending = None
+        interview.plan = plan.to_json()
+    if report is None:
+        report = Report(interview_id=interview_id, status="pending", summary="", items=[])
+        session.add(report)
+    else:
+        report.status, report.error = "pending", None
+    await session.flush()
+    if celery is not None:
+        after_commit(
+            session,
+            lambda: celery.send_task(
+                GENERATE_REPORT, args=[str(interview_id)], queue=QUEUE_IO, expires=REPORT_EXPIRES_S
+            ),
+        )
+    return report_out(report)
+
+
+async def get_report(session: AsyncSession, owner_id: uuid.UUID, interview_id: uuid.UUID) -> ReportOut:
+    interview = await repository.get_owned(session, owner_id, interview_id)
+    if interview is None:
+        raise _not_found()
+    report = await repository.report_for(session, interview_id)
+    if report is None:
+        raise NotFound("There is no report yet: end the interview first.", code="no_report")
+    return report_out(report)

@@ -1,0 +1,183 @@
+"""One interviewer turn as a stream: prepare (commit), let the model talk, store the turn (commit).
+
+The HTTP endpoints and the terminal interview both consume `run_turn`. Nothing here holds a
+transaction open while the model is generating, and whatever happens to the model or the
+client, an interviewer turn is stored so the interview can go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from mocki.core.db import unit_of_work
+from mocki.interviews import service
+from mocki.interviews.engine import InterviewEngine, StreamGuard, finalize
+from mocki.interviews.prompts import STOP
+from mocki.interviews.schemas import TurnOut
+from mocki.llm.base import LLM, LLMError, Usage
+
+log = logging.getLogger(__name__)
+
+# The whole model call for one turn, retries included; past this the fallback is said.
+TURN_TIMEOUT_S = 90.0
+TEMPERATURE = 0.3
+
+# An async context manager over the shared unit of work: commits on success, rolls back on error.
+session_scope = asynccontextmanager(unit_of_work)
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@dataclass
+class TurnEvent:
+    """One event of a turn: turn | token | done | error, with the data the contract names."""
+
+    name: str
+    data: dict[str, Any]
+
+
+@dataclass
+class TurnStats:
+    """Timings of one streamed turn, for the benchmark and logs (not sent to clients)."""
+
+    first_token_s: float | None = None
+    latency_s: float = 0.0
+    usage: Usage | None = None
+    source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def format_sse(event: TurnEvent) -> bytes:
+    # json.dumps escapes newlines, so one data line always carries the whole payload.
+    payload = json.dumps(event.data, default=str, separators=(",", ":"), ensure_ascii=False)
+    return f"event: {event.name}\ndata: {payload}\n\n".encode()
+
+
+async def sse_bytes(events: AsyncIterator[TurnEvent]) -> AsyncIterator[bytes]:
+    async for event in events:
+        yield format_sse(event)
+
+
+async def open_start(
+    factory: async_sessionmaker[AsyncSession],
+    owner_id: uuid.UUID,
+    interview_id: uuid.UUID,
+    engine: InterviewEngine | None = None,
+) -> service.PreparedTurn:
+    async with session_scope(factory) as session:
+        if engine is None:
+            return await service.prepare_start(session, owner_id, interview_id)
+        return await service.prepare_start(session, owner_id, interview_id, engine)
+
+
+async def open_answer(
+    factory: async_sessionmaker[AsyncSession],
+    owner_id: uuid.UUID,
+    interview_id: uuid.UUID,
+    text: str,
+    engine: InterviewEngine | None = None,
+) -> service.PreparedTurn:
+    async with session_scope(factory) as session:
+        if engine is None:
+            return await service.prepare_answer(session, owner_id, interview_id, text)
+        return await service.prepare_answer(session, owner_id, interview_id, text, engine)
+
+
+async def _store(
+    factory: async_sessionmaker[AsyncSession],
+    prepared: service.PreparedTurn,
+    text: str,
+    source: str,
+    usage: Usage | None,
+    error: str | None,
+) -> TurnOut:
+    async with session_scope(factory) as session:
+        return await service.store_interviewer_turn(
+            session, prepared, text, source=source, usage=usage, error=error
+        )
+
+
+async def run_turn(
+    factory: async_sessionmaker[AsyncSession],
+    llm: LLM,
+    prepared: service.PreparedTurn,
+    stats: TurnStats | None = None,
+) -> AsyncIterator[TurnEvent]:
+    """Yield turn → token* → (error) → done; the interviewer turn is stored before "done"."""
+    stats = stats or TurnStats()
+    started = time.perf_counter()
+    move = prepared.move
+    stored = False
+    spoken = move.fallback
+    source = "fixed" if move.messages is None else "fallback"
+    usage: Usage | None = None
+    error: str | None = None
+    try:
+        if prepared.candidate is not None:
+            yield TurnEvent("turn", prepared.candidate.model_dump(mode="json"))
+        if move.messages is None:
+            stats.first_token_s = time.perf_counter() - started
+            yield TurnEvent("token", {"text": spoken})
+        else:
+            stream = llm.stream(move.messages, max_tokens=move.max_tokens, temperature=TEMPERATURE, stop=STOP)
+            usage = stream.usage
+            guard = StreamGuard()
+            try:
+                async with asyncio.timeout(TURN_TIMEOUT_S):
+                    async for delta in stream:
+                        visible = guard.feed(delta)
+                        if visible:
+                            if stats.first_token_s is None:
+                                stats.first_token_s = time.perf_counter() - started
+                            yield TurnEvent("token", {"text": visible})
+            except (LLMError, TimeoutError) as exc:
+                error = str(exc) or "The model took too long to answer."
+                log.warning(
+                    "interview %s turn %s: model failed: %s", prepared.interview_id, prepared.seq, error
+                )
+                yield TurnEvent(
+                    "error",
+                    {
+                        "code": "llm_unavailable",
+                        "message": "The model did not answer; going on with the planned question.",
+                    },
+                )
+            text = None if error else finalize(guard.raw, move)
+            if text is not None:
+                spoken, source = text, "model"
+            elif not error and guard.sent:
+                log.info(
+                    "interview %s turn %s: model text unusable, said the fallback",
+                    prepared.interview_id,
+                    prepared.seq,
+                )
+        turn = await _store(factory, prepared, spoken, source, usage, error)
+        stored = True
+        stats.latency_s = time.perf_counter() - started
+        stats.usage, stats.source = usage, source
+        yield TurnEvent("done", {"turn": turn.model_dump(mode="json"), "finished": move.finished})
+    except Exception:
+        log.exception("interview %s turn %s failed", prepared.interview_id, prepared.seq)
+        yield TurnEvent(
+            "error", {"code": "internal_error", "message": "This turn failed; reload the interview."}
+        )
+    finally:
+        if not stored:
+            # The client went away or something broke mid-stream: still store a usable turn, so
+            # the interview is not left waiting for an interviewer line that never comes.
+            try:
+                await asyncio.shield(
+                    _store(factory, prepared, move.fallback, "fallback", usage, error or "stream interrupted")
+                )
+            except Exception:
+                log.exception("interview %s: could not store the fallback turn", prepared.interview_id)
