@@ -13,13 +13,12 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from mocki.core.db import unit_of_work
+from mocki.core.db import session_scope
 from mocki.interviews import service
 from mocki.interviews.engine import InterviewEngine, StreamGuard, finalize
 from mocki.interviews.prompts import STOP
@@ -31,9 +30,6 @@ log = logging.getLogger(__name__)
 # The whole model call for one turn, retries included; past this the fallback is said.
 TURN_TIMEOUT_S = 90.0
 TEMPERATURE = 0.3
-
-# An async context manager over the shared unit of work: commits on success, rolls back on error.
-session_scope = asynccontextmanager(unit_of_work)
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 

@@ -2,46 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.pool import NullPool
 
-from mocki.core.db import make_engine, make_sessionmaker, unit_of_work
 from mocki.interviews import report
 from mocki.llm.factory import make_llm
 from mocki.settings import get_settings
 from mocki.tasks.celery_app import celery_app
 from mocki.tasks.names import GENERATE_REPORT
+from mocki.tasks.runtime import run_in_unit_of_work
 
 log = logging.getLogger(__name__)
 
 # Rules take milliseconds; the model's one sentence per answer takes a few seconds each.
 SOFT_TIME_LIMIT_S = 240
 TIME_LIMIT_S = 300
-
-T = TypeVar("T")
-_scope = asynccontextmanager(unit_of_work)
-
-
-def _run(body: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    # Like mocki.tasks.runtime.run_in_unit_of_work, but leaving the `async with` lets the unit
-    # of work commit (a `return` inside `async for ... in unit_of_work()` never resumes it).
-    async def main() -> T:
-        engine = make_engine(get_settings().resolved_database_url, poolclass=NullPool)
-        try:
-            async with _scope(make_sessionmaker(engine)) as session:
-                return await body(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 async def _generate(session: AsyncSession, interview_id: uuid.UUID) -> str:
@@ -60,11 +38,11 @@ def generate_report(interview_id: str) -> str:
     """Safe to run twice: a ready report is left alone; a pending or failed one is (re)computed."""
     iid = uuid.UUID(interview_id)
     try:
-        return _run(lambda session: _generate(session, iid))
+        return run_in_unit_of_work(lambda session: _generate(session, iid))
     except SoftTimeLimitExceeded:
         message = "Writing the report took too long; end the interview again to retry."
     except Exception:  # the user must see a failed report, not one pending forever
         log.exception("report for interview %s failed", interview_id)
         message = "The report could not be written; end the interview again to retry."
-    _run(lambda session: report.mark_failed(session, iid, message))
+    run_in_unit_of_work(lambda session: report.mark_failed(session, iid, message))
     return "failed"

@@ -23,7 +23,7 @@ from rich.panel import Panel
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from mocki.core.db import make_engine, make_sessionmaker
+from mocki.core.db import make_engine, make_sessionmaker, session_scope
 from mocki.core.errors import Conflict, DomainError
 from mocki.documents import service as documents
 from mocki.interviews import report as reports
@@ -33,7 +33,6 @@ from mocki.llm.base import LLM
 from mocki.llm.factory import make_llm
 from mocki.questions import service as questions
 from mocki.settings import Settings
-from mocki.users import repository as users_repository
 from mocki.users import service as users
 
 LOCAL_EMAIL = "terminal@localhost"
@@ -45,14 +44,13 @@ OutputFn = Callable[[str], None]
 
 
 async def _local_user(session: AsyncSession) -> uuid.UUID:
-    # TODO(lead): users.service has no lookup by email yet; this reads the users repository.
-    existing = await users_repository.by_email(session, LOCAL_EMAIL)
+    existing = await users.get_by_email(session, LOCAL_EMAIL)
     if existing is not None:
         return existing.id
     try:
         user = await users.create_user(session, LOCAL_EMAIL, secrets.token_urlsafe(24), "Terminal")
     except Conflict:
-        found = await users_repository.by_email(session, LOCAL_EMAIL)
+        found = await users.get_by_email(session, LOCAL_EMAIL)
         if found is None:
             raise
         return found.id
@@ -141,7 +139,7 @@ async def run_terminal_interview(
     own_llm = llm is None
     model = llm or make_llm(settings)
     try:
-        async with streaming.session_scope(factory) as session:
+        async with session_scope(factory) as session:
             await questions.seed_builtin(session)
             owner = await _local_user(session)
             resume_id = await _document(session, owner, "resume", resume_path, settings)
@@ -170,11 +168,11 @@ async def run_terminal_interview(
             prepared = await streaming.open_answer(factory, owner, interview_id, answer[:MAX_ANSWER_CHARS])
             finished = await _speak(factory, model, prepared, output_fn)
         output_fn("\nWriting your report ...\n")
-        async with streaming.session_scope(factory) as session:
+        async with session_scope(factory) as session:
             await service.end_interview(session, owner, interview_id, celery=None)
-        async with streaming.session_scope(factory) as session:
+        async with session_scope(factory) as session:
             await reports.generate_report(session, model, interview_id)
-        async with streaming.session_scope(factory) as session:
+        async with session_scope(factory) as session:
             result = await service.get_report(session, owner, interview_id)
         if console is not None:
             console.print(render_report(result))

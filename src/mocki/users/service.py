@@ -34,3 +34,7 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     if user is None or not user.is_active:
         raise NotFound("User not found.")
     return user
+
+
+async def get_by_email(session: AsyncSession, email: str) -> User | None:
+    return await repository.by_email(session, email.strip().lower())
