@@ -90,6 +90,7 @@ class Stack:
         if not self.settings.llm.base_url:
             env["MOCKI_LLM_BASE_URL"] = f"http://127.0.0.1:{self.settings.local_model.port}/v1"
             env["MOCKI_LLM_MODEL"] = "local"
+            env["MOCKI_LLM__PREWARM"] = "true"
         return env
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> ChildProcess:

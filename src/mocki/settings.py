@@ -21,6 +21,9 @@ class LLMSettings(BaseModel):
     max_retries: int = 2
     max_tokens: int = 160
     temperature: float = 0.4
+    # Warm a local llama.cpp server's prompt cache with the next prompt's known prefix while the
+    # candidate types; `mocki up` turns it on for the packaged model.
+    prewarm: bool = False
 
 
 class LocalModelSettings(BaseModel):

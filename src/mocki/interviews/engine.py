@@ -248,6 +248,8 @@ class Context:
     company: str
     plan: Plan
     last_question: str = ""  # what the interviewer last said, as stored
+    # The prompt text known before the answer (prompts.answer_context), set by the engine.
+    answer_context: str = ""
 
 
 class Interviewer(Protocol):
@@ -306,7 +308,7 @@ class GeneralInterviewer:
         return Move(
             kind="follow_up",
             fallback=FALLBACK_FOLLOW_UP.get(reason, FALLBACK_FOLLOW_UP["short"]),
-            messages=prompts.follow_up(ctx.role, ctx.company, asked, answer, reason),
+            messages=prompts.follow_up(ctx.answer_context or _context_text(ctx, asked), answer, reason),
             max_tokens=60,
             question_index=index,
             question_id=q.id,
@@ -316,11 +318,15 @@ class GeneralInterviewer:
 
     def next_question(self, ctx: Context, index: int, previous_answer: str) -> Move:
         q = ctx.plan.questions[index]
-        line = q.ground.text if q.ground else None
         return Move(
             kind="question",
             fallback=q.text,
-            messages=prompts.bridge(ctx.role, ctx.company, previous_answer, q.text, line),
+            messages=prompts.bridge(
+                ctx.answer_context or _context_text(ctx, ctx.last_question),
+                previous_answer,
+                q.text,
+                q.ground.text if q.ground else None,
+            ),
             max_tokens=90,
             question_index=index,
             question_id=q.id,
@@ -340,6 +346,23 @@ class GeneralInterviewer:
             messages=None,
             agent=self.name,
         )
+
+
+def _context_text(ctx: Context, asked: str) -> str:
+    current = ctx.plan.current
+    return prompts.answer_context(ctx.role, ctx.company, asked or (current.text if current else ""))
+
+
+def answer_context(ctx: Context) -> str:
+    """The part of the next answer turn's prompt that is known before the answer arrives."""
+    return _context_text(ctx, ctx.last_question)
+
+
+def warm_messages(ctx: Context) -> list[ChatMessage] | None:
+    """Messages to warm the model's prompt cache with while the candidate types (None: nothing next)."""
+    if ctx.plan.finished or ctx.plan.current is None:
+        return None
+    return prompts.warm(answer_context(ctx))
 
 
 def single_router(interviewer: Interviewer) -> Router:
@@ -363,6 +386,8 @@ class InterviewEngine:
     def after_answer(self, ctx: Context, answer: str) -> Move:
         plan = ctx.plan
         current = plan.current
+        # Fixed before the plan moves on, so the prompt starts exactly as the warmed one did.
+        ctx.answer_context = answer_context(ctx)
         if current is not None:
             interviewer = self.route(current)
             reason = interviewer.follow_up_reason(ctx, current, answer)
@@ -385,7 +410,8 @@ _MARKERS = re.compile(
     r"(candidate\s*:|interviewee\s*:|answer\s*:|\bA\s*:|\(\s*(?:wait|pause|candidate|note)|<\||"
     # A small model sometimes echoes the instructions of prompts.py back.
     r"greet the candidate|ask one short follow-up|thank them in a few words|"
-    r"(?:first|next) question\s*:|previous answer\s*:|\brole\s*:|from the resume or job\s*:)",
+    r"(?:first|next) question\s*:|previous answer\s*:|interviewer asked\s*:|\brole\s*:|"
+    r"from the resume or job\s*:)",
     re.I,
 )
 _MARKDOWN = re.compile(r"[*_#`]+")
@@ -451,6 +477,8 @@ def finalize(raw: str, move: Move) -> str | None:
     letters = [c for c in text if c.isalpha()]
     if not letters or sum(c.isascii() for c in letters) / len(letters) < 0.95:
         return None  # the model switched language or wrote symbols
+    if not text.endswith(("?", ".", "!")):
+        return None  # cut off by max_tokens mid-sentence
     # A bank question may be an imperative ("Tell me about ..."); a follow-up must ask.
     if (move.kind == "follow_up" or move.anchor is None) and not text.endswith("?"):
         return None

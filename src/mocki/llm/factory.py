@@ -22,4 +22,5 @@ def make_llm(settings: Settings) -> LLM:
         max_retries=cfg.max_retries,
         default_max_tokens=cfg.max_tokens,
         default_temperature=cfg.temperature,
+        prewarm=cfg.prewarm,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -34,7 +35,11 @@ class OpenAICompatLLM:
         max_retries: int = 2,
         default_max_tokens: int = 160,
         default_temperature: float = 0.4,
+        prewarm: bool = False,
     ) -> None:
+        # Only worth it on a local llama.cpp server, whose prompt cache keeps the last prefix;
+        # on a hosted endpoint it would be a paid call for nothing.
+        self.prewarm_enabled = prewarm
         self.model = model
         self.max_retries = max_retries
         self.default_max_tokens = default_max_tokens
@@ -138,6 +143,13 @@ class OpenAICompatLLM:
             usage.completion_tokens = response.usage.completion_tokens
         text = response.choices[0].message.content or "" if response.choices else ""
         return Completion(text=text, usage=usage)
+
+    async def prewarm(self, messages: Sequence[ChatMessage]) -> None:
+        if not self.prewarm_enabled:
+            return
+        # An optimisation only: if it fails, the real call evaluates the prompt itself.
+        with contextlib.suppress(openai.OpenAIError):
+            await self._client.chat.completions.create(**self._params(messages, 1, 0.0, None))
 
     async def _count_prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
         text = "\n".join(m["content"] for m in messages)

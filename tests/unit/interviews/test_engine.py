@@ -254,3 +254,43 @@ def test_guard_hides_an_echo_of_the_instructions() -> None:
     guard, shown = _feed(["Greet the candidate in one", " short sentence, then ask the first question."])
     assert shown == ""
     assert finalize(guard.raw, QUESTION_MOVE) is None
+
+
+@pytest.mark.parametrize("answer", ["It was bad.", STAR_ANSWER], ids=["follow-up", "next-question"])
+def test_answer_prompt_starts_with_the_prefix_warmed_while_the_candidate_types(answer: str) -> None:
+    from dataclasses import replace
+
+    from mocki.interviews.engine import warm_messages
+
+    engine = InterviewEngine()
+    ctx = Context("Backend Engineer", "Acme", _plan())
+    engine.opening(ctx)
+    said = "Hello! Tell me about a time you fixed a production incident."
+    warm = warm_messages(replace(ctx, last_question=said))
+    assert warm is not None
+
+    move = engine.after_answer(Context("Backend Engineer", "Acme", ctx.plan, last_question=said), answer)
+    assert move.messages is not None
+    assert move.messages[0] == warm[0]
+    assert move.messages[1]["content"].startswith(warm[1]["content"] + "\n")
+    assert warm[1]["content"].endswith(f"Interviewer asked: {said}")
+
+
+def test_nothing_to_warm_once_the_plan_is_finished() -> None:
+    from mocki.interviews.engine import warm_messages
+
+    engine = InterviewEngine()
+    ctx = Context("Backend Engineer", "", _plan())
+    engine.opening(ctx)
+    for _ in range(6):
+        engine.after_answer(ctx, "pass")
+    assert ctx.plan.finished and warm_messages(ctx) is None
+
+
+def test_text_cut_off_mid_sentence_is_not_said() -> None:
+    anchor = "Design a rate limiter shared by many API servers."
+    move = Move(kind="question", fallback=anchor, messages=None, anchor=anchor)
+    assert (
+        finalize("Thanks. Design a rate limiter shared by many API servers, with per-user and", move) is None
+    )
+    assert finalize("Thanks. Design a rate limiter shared by many API servers.", move) is not None

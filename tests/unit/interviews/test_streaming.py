@@ -29,6 +29,7 @@ class FakeLLM:
         self.scripts = scripts
         self.completions = completions or []
         self.calls: list[Sequence[ChatMessage]] = []
+        self.warmed: list[list[ChatMessage]] = []
 
     def stream(self, messages: Sequence[ChatMessage], **_: object) -> ChatStream:
         self.calls.append(messages)
@@ -50,6 +51,9 @@ class FakeLLM:
         if isinstance(item, Exception):
             raise item
         return Completion(text=item, usage=Usage(model=self.model, prompt_tokens=30, completion_tokens=9))
+
+    async def prewarm(self, messages: Sequence[ChatMessage]) -> None:
+        self.warmed.append(list(messages))
 
     async def aclose(self) -> None:
         return None
@@ -102,10 +106,11 @@ async def _start(
         interview = await session.get(Interview, iid)
         assert interview is not None
         plan = Plan.from_json(interview.plan)
-        move = InterviewEngine().opening(Context(interview.target_role, "", plan))
+        ctx = Context(interview.target_role, "", plan)
+        move = InterviewEngine().opening(ctx)
         plan.pending = {"since": "2999-01-01T00:00:00+00:00", "seq": 1}
         interview.plan, interview.status = plan.to_json(), "active"
-        return service.PreparedTurn(iid, owner, 1, move)
+        return service.PreparedTurn(iid, owner, 1, move, context=ctx)
 
 
 async def _events(
@@ -200,6 +205,11 @@ async def test_answers_follow_up_then_move_on_and_report(factory: async_sessionm
     prepared = await streaming.open_answer(factory, owner, iid, star)
     events = await _events(factory, llm, prepared)
     assert events[-1].data["finished"] is True and prepared.move.kind == "closing"
+    await streaming.settle_warmups()
+    # Each question turn warmed the start of the prompt the following answer turn then sent.
+    assert len(llm.warmed) == 3
+    for warmed, sent in zip(llm.warmed[:2], llm.calls[1:3], strict=True):
+        assert sent[1]["content"].startswith(warmed[1]["content"] + "\n")
 
     async with streaming.session_scope(factory) as session:
         out = await service.end_interview(session, owner, iid, celery=None)
