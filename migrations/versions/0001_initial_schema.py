@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 02:04:07.090611
+Create Date: 2026-11-26 02:59:18.387798
 """
 
 from collections.abc import Sequence
@@ -149,6 +149,7 @@ def upgrade() -> None:
         sa.Column("completion_tokens", sa.Integer(), nullable=False),
         sa.Column("latency_s", sa.Float(), nullable=False),
         sa.Column("first_token_s", sa.Float(), nullable=True),
+        sa.Column("tokens_estimated", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("error", sa.String(length=500), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

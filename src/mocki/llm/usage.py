@@ -31,6 +31,7 @@ def record(
         completion_tokens=usage.completion_tokens,
         latency_s=round(usage.latency_s, 4),
         first_token_s=None if usage.first_token_s is None else round(usage.first_token_s, 4),
+        tokens_estimated=usage.estimated,
         status="error" if message else "ok",
         error=message[:500] if message else None,
         created_at=utcnow(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Uuid
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mocki.models.base import Base, IdMixin, UTCDateTime
@@ -26,6 +26,8 @@ class LLMCall(IdMixin, Base):
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
     latency_s: Mapped[float] = mapped_column(Float, default=0.0)
     first_token_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The endpoint sent no usage; the counts were made client-side.
+    tokens_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="ok")  # ok|error
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
