@@ -8,6 +8,7 @@ Redis go. Every child is stopped by the PID we started; nothing is left behind.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mocki.llm.local_models import ensure_model
-from mocki.settings import Settings
+from mocki.settings import DEFAULT_SECRET, Settings
 
 
 @dataclass
@@ -87,11 +88,24 @@ class Stack:
         env["MOCKI_DATA_DIR"] = str(self.settings.data_dir.resolve())
         env["MOCKI_REDIS_URL"] = self.settings.resolved_redis_url
         env["MOCKI_DATABASE_URL"] = self.settings.resolved_database_url
+        if self.settings.secret_key == DEFAULT_SECRET:
+            env["MOCKI_SECRET_KEY"] = self.local_secret()
         if not self.settings.llm.base_url:
             env["MOCKI_LLM_BASE_URL"] = f"http://127.0.0.1:{self.settings.local_model.port}/v1"
             env["MOCKI_LLM_MODEL"] = "local"
             env["MOCKI_LLM__PREWARM"] = "true"
         return env
+
+    def local_secret(self) -> str:
+        """A random signing key kept in the data folder (0600), so even a development stack never
+        signs tokens with the well-known default."""
+        path = (self.settings.data_dir / "secret_key").resolve()
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> ChildProcess:
         child = ChildProcess(name, args, env, self.logs / f"{name}.log")

@@ -39,7 +39,9 @@ async def test_db_upgrade_and_users_create_then_login(tmp_path: Path) -> None:
     weak = _mocki(["users", "create", "weak@example.com", "--password", "short"], tmp_path)
     assert weak.returncode == 1 and "at least" in weak.stderr
 
-    settings = Settings(env="test", data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/15")
+    settings = Settings(
+        env="test", data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/15", secret_key="k" * 40
+    )
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with (

@@ -53,6 +53,9 @@ def test_up_serves_and_ctrl_c_stops_every_child(tmp_path: Path, tiny_model: Path
         assert "redis-server" in names and "llama_cpp.server" in names
         assert "celery" in names and "uvicorn" in names
         assert (tmp_path / "data" / "mocki.db").exists()
+        # No process signs tokens with the published default key.
+        key = tmp_path / "data" / "secret_key"
+        assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text()) >= 48
 
         # The embedded stack really works: an account, and the built-in bank is seeded.
         reg = httpx.post(
