@@ -28,6 +28,7 @@ test-fast: setup-test
 lint:
 	$(VENV)/ruff check src tests bench migrations
 	$(VENV)/ruff format --check src tests bench migrations
+	scripts/gen_api_client.sh --check
 
 format:
 	$(VENV)/ruff format src tests bench migrations
