@@ -7,7 +7,6 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -17,7 +16,7 @@ from types import TracebackType
 
 import psutil  # type: ignore[import-untyped]  # no stubs installed
 
-from mocki.llm.local_models import ensure_model
+from mocki.llm.local_models import ensure_model, server_command
 
 
 def free_port() -> int:
@@ -57,11 +56,11 @@ class LlamaServer:
         started = time.perf_counter()
         with self.log.open("wb") as fh:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "llama_cpp.server", "--model", str(self.path), "--host", "127.0.0.1",
-                 "--port", str(self.port), "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads),
-                 "--model_alias", "local"],
-                stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                server_command(self.path, self.port, n_ctx=self.n_ctx, n_threads=self.n_threads),
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 240
         while not _port_open(self.port):
             if self.proc.poll() is not None:

@@ -34,8 +34,9 @@ os.environ.setdefault("MOCKI_ENV", "test")
 os.environ.setdefault("MOCKI_REDIS_URL", f"{REDIS_BASE}/{REDIS_DB['postgresql']}")
 
 from mocki.app import create_app  # noqa: E402
-from mocki.llm.local_models import ensure_model  # noqa: E402
+from mocki.llm.local_models import ensure_model, server_command  # noqa: E402
 from mocki.settings import Settings  # noqa: E402
+from mocki.tasks.names import worker_command  # noqa: E402
 from tests.support.processes import PYTHON, Child, free_port, port_open  # noqa: E402
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -100,23 +101,7 @@ def llm_server(tiny_model: Path, tmp_root: Path) -> Iterator[str]:
     """The packaged model behind llama-cpp-python's OpenAI-compatible server, as `mocki up` runs it."""
     port = free_port()
     child = Child(
-        [
-            PYTHON,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(tiny_model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-            "--n_threads",
-            "2",
-            "--model_alias",
-            "local",
-        ],
+        server_command(tiny_model, port, n_ctx=2048),
         env={**os.environ},
         log=tmp_root / "llm.log",
     )
@@ -161,42 +146,28 @@ def _workers(tmp_root: Path) -> Iterator[dict[str, Worker]]:
         w.child.stop()
 
 
+def process_env(settings: Settings) -> dict[str, str]:
+    """Environment for a child process (worker, api) that must share this test's settings."""
+    return {
+        **os.environ,
+        "MOCKI_ENV": "test",
+        "MOCKI_DATABASE_URL": settings.resolved_database_url,
+        "MOCKI_REDIS_URL": settings.resolved_redis_url,
+        "MOCKI_LLM_BASE_URL": settings.llm.base_url,
+        "MOCKI_LLM_MODEL": settings.llm.model,
+        "MOCKI_SECRET_KEY": settings.secret_key,
+        "MOCKI_DATA_DIR": str(settings.data_dir),
+    }
+
+
 @pytest.fixture
 def worker(settings: Settings, backend: str, _workers: dict[str, Worker], tmp_root: Path) -> Worker:
     """A real Celery worker on both queues, sharing the test's database and Redis."""
     if backend not in started_ok(_workers):
-        env = {
-            **os.environ,
-            "MOCKI_ENV": "test",
-            "MOCKI_DATABASE_URL": settings.resolved_database_url,
-            "MOCKI_REDIS_URL": settings.resolved_redis_url,
-            "MOCKI_LLM_BASE_URL": settings.llm.base_url,
-            "MOCKI_LLM_MODEL": settings.llm.model,
-            "MOCKI_SECRET_KEY": settings.secret_key,
-            "MOCKI_DATA_DIR": str(settings.data_dir),
-        }
+        env = process_env(settings)
         redis.Redis.from_url(settings.resolved_redis_url).flushdb()
         child = Child(
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "mocki.tasks.celery_app:celery_app",
-                "worker",
-                "-Q",
-                "cpu,io",
-                "--concurrency",
-                "2",
-                "--pool",
-                "prefork",
-                "--loglevel",
-                "INFO",
-                "--hostname",
-                f"test-{backend}@%h",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            worker_command(PYTHON, "cpu,io", concurrency=2, hostname=f"test-{backend}@%h"),
             env=env,
             log=tmp_root / f"worker-{backend}.log",
             cwd=ROOT,

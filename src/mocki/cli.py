@@ -156,33 +156,20 @@ def llm_server(
     port: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Serve a packaged model through llama-cpp-python's OpenAI-compatible server (foreground)."""
-    from mocki.llm.local_models import ModelUnavailable, ensure_model
+    from mocki.llm.local_models import ModelUnavailable, ensure_model, server_command
 
     settings = _settings()
     try:
         path = ensure_model(model)
     except ModelUnavailable as exc:
         _fail(str(exc))
-    os.execv(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(path),
-            "--model_alias",
-            "local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port or settings.local_model.port),
-            "--n_ctx",
-            str(settings.local_model.n_ctx),
-            "--n_threads",
-            str(settings.local_model.n_threads),
-        ],
+    command = server_command(
+        path,
+        port or settings.local_model.port,
+        n_ctx=settings.local_model.n_ctx,
+        n_threads=settings.local_model.n_threads,
     )
+    os.execv(command[0], command)
 
 
 @models_app.command("ensure")

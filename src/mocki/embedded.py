@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mocki.llm.local_models import ensure_model
+from mocki.llm.local_models import ensure_model, server_command
 from mocki.settings import DEFAULT_SECRET, Settings
+from mocki.tasks.names import worker_command
 
 
 @dataclass
@@ -154,53 +155,16 @@ class Stack:
         port = self.settings.local_model.port
         if _port_open("127.0.0.1", port):
             raise RuntimeError(f"port {port} is taken; set MOCKI_LOCAL_MODEL__PORT to a free one")
-        child = self._spawn(
-            "llm",
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(path),
-                "--model_alias",
-                "local",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                str(self.settings.local_model.n_ctx),
-                "--n_threads",
-                str(self.settings.local_model.n_threads),
-            ],
-            dict(os.environ),
+        command = server_command(
+            path, port, n_ctx=self.settings.local_model.n_ctx, n_threads=self.settings.local_model.n_threads
         )
+        child = self._spawn("llm", command, dict(os.environ))
         _wait(lambda: _port_open("127.0.0.1", port), child, 180)
         self.say(f"llm        {path.name} on http://127.0.0.1:{port}/v1")
 
     def start_worker(self) -> None:
-        child = self._spawn(
-            "worker",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "mocki.tasks.celery_app:celery_app",
-                "worker",
-                "-Q",
-                "cpu,io",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname",
-                "embedded@%h",
-            ],
-            self.child_env(),
-        )
+        command = worker_command(sys.executable, "cpu,io", concurrency=2, hostname="embedded@%h")
+        child = self._spawn("worker", command, self.child_env())
         _wait(lambda: b"ready." in child.log.read_bytes()[-20000:], child, 90)
         self.say("worker     celery worker on queues cpu, io")
 

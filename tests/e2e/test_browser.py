@@ -21,7 +21,7 @@ from fpdf import FPDF
 from playwright.async_api import async_playwright, expect
 
 from mocki.settings import Settings
-from tests.conftest import ROOT, Worker
+from tests.conftest import ROOT, Worker, process_env
 from tests.support.processes import PYTHON, Child, free_port
 
 pytestmark = pytest.mark.slow
@@ -73,17 +73,7 @@ def api_server(web_dist: Path, settings: Settings, worker: Worker, tmp_path: Pat
     """`mocki api` as a real uvicorn process, sharing the worker's database and Redis."""
     del worker  # requested so the report task has a worker on the same broker
     port = free_port()
-    env = {
-        **os.environ,
-        "MOCKI_ENV": "test",
-        "MOCKI_DATABASE_URL": settings.resolved_database_url,
-        "MOCKI_REDIS_URL": settings.resolved_redis_url,
-        "MOCKI_LLM_BASE_URL": settings.llm.base_url,
-        "MOCKI_LLM_MODEL": settings.llm.model,
-        "MOCKI_SECRET_KEY": settings.secret_key,
-        "MOCKI_DATA_DIR": str(settings.data_dir),
-        "MOCKI_WEB_DIST": str(web_dist),
-    }
+    env = {**process_env(settings), "MOCKI_WEB_DIST": str(web_dist)}
     # As a deployment does: migrate and seed the built-in question bank (idempotent).
     subprocess.run(
         [PYTHON, "-m", "mocki.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True

@@ -143,3 +143,15 @@ def ensure_model(name: str, *, download: bool = True) -> Path:
     os.replace(partial, target)
     stamp.write_text(model.sha256)
     return target
+
+
+def server_command(model_file: Path, port: int, *, n_ctx: int = 4096, n_threads: int = 2) -> list[str]:
+    """The command line of llama-cpp-python's OpenAI-compatible server for a packaged model.
+
+    Every process that serves a local model (`mocki up`, `mocki llm-server`, tests, benchmarks)
+    uses this one, so they all measure and test the same server.
+    """
+    return [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model_file), "--model_alias", "local",
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
+    ]  # fmt: skip

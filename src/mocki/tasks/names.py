@@ -7,3 +7,12 @@ QUEUE_IO = "io"  # LLM calls, embeddings, mail
 
 EXTRACT_DOCUMENT = "documents.extract"
 GENERATE_REPORT = "interviews.generate_report"
+
+
+def worker_command(python: str, queues: str, *, concurrency: int, hostname: str) -> list[str]:
+    """The command line of a Celery worker for these queues (`mocki up` and the tests share it)."""
+    return [
+        python, "-m", "celery", "-A", "mocki.tasks.celery_app:celery_app", "worker", "-Q", queues,
+        "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+        "--hostname", hostname,
+    ]  # fmt: skip
