@@ -189,15 +189,8 @@ def clean_feedback(raw: str) -> str | None:
     return text
 
 
-async def model_feedback(
-    session: AsyncSession,
-    llm: LLM,
-    item: QA,
-    dim: str,
-    *,
-    user_id: uuid.UUID | None,
-    interview_id: uuid.UUID,
-) -> str | None:
+async def model_feedback(llm: LLM, item: QA, dim: str) -> tuple[str | None, Usage]:
+    """One sentence of advice from the model, or None; the usage is returned for the record."""
     started = time.perf_counter()
     messages = prompts.feedback(item.bank_text, item.answer, _WEAK_HINT[dim])
     try:
@@ -208,14 +201,8 @@ async def model_feedback(
         failed = Usage(
             model=llm.model, latency_s=time.perf_counter() - started, error=str(exc)[:500] or "timeout"
         )
-        llm_usage.record(
-            session, failed, purpose="report_feedback", user_id=user_id, interview_id=interview_id
-        )
-        return None
-    llm_usage.record(
-        session, completion.usage, purpose="report_feedback", user_id=user_id, interview_id=interview_id
-    )
-    return clean_feedback(completion.text)
+        return None, failed
+    return clean_feedback(completion.text), completion.usage
 
 
 def summarise(items: list[dict[str, Any]], planned: int, overall: float | None) -> str:
@@ -233,31 +220,48 @@ def summarise(items: list[dict[str, Any]], planned: int, overall: float | None) 
     )
 
 
-async def generate_report(
-    session: AsyncSession, llm: LLM | None, interview_id: uuid.UUID, *, budget_s: float = FEEDBACK_BUDGET_S
-) -> Report | None:
-    """Fill the interview's report; a ready report is left as it is, so running twice is harmless."""
+@dataclass
+class Draft:
+    """What a report is computed from, read in one short transaction."""
+
+    interview_id: uuid.UUID
+    owner_id: uuid.UUID
+    plan: Plan
+    planned: int
+    qas: list[QA]
+
+
+@dataclass
+class Written:
+    items: list[dict[str, Any]]
+    usages: list[Usage]
+
+
+async def load_draft(session: AsyncSession, interview_id: uuid.UUID) -> Draft | None:
+    """None when there is nothing to do: the interview is gone or its report is ready already."""
     interview = await repository.get(session, interview_id)
     if interview is None:
         return None
     report = await repository.report_for(session, interview_id)
-    if report is None:
-        report = Report(interview_id=interview_id, status="pending", summary="", items=[])
-        session.add(report)
-    elif report.status == "ready":
-        return report
+    if report is not None and report.status == "ready":
+        return None
     plan = Plan.from_json(interview.plan)
     qas = pair_turns(await repository.turns(session, interview_id), plan)
+    return Draft(interview_id, interview.owner_id, plan, len(plan.questions) or interview.length, qas)
+
+
+async def write_items(llm: LLM | None, draft: Draft, *, budget_s: float = FEEDBACK_BUDGET_S) -> Written:
+    """Scores by rules, advice by the model within the budget; no database session is held here."""
     items: list[dict[str, Any]] = []
+    usages: list[Usage] = []
     deadline = time.monotonic() + budget_s
-    for qa in qas:
-        m, hits = measure_item(qa, plan.keywords)
+    for qa in draft.qas:
+        m, hits = measure_item(qa, draft.plan.keywords)
         scores = score(m, qa.category, hits)
         feedback = None
         if llm is not None and not m.skipped and time.monotonic() < deadline:
-            feedback = await model_feedback(
-                session, llm, qa, weakest(scores), user_id=interview.owner_id, interview_id=interview_id
-            )
+            feedback, used = await model_feedback(llm, qa, weakest(scores))
+            usages.append(used)
         items.append(
             {
                 "question": qa.question,
@@ -267,17 +271,44 @@ async def generate_report(
                 "turn_seqs": qa.seqs,
             }
         )
+    return Written(items, usages)
+
+
+async def save_report(session: AsyncSession, draft: Draft, written: Written) -> Report | None:
+    report = await repository.report_for(session, draft.interview_id)
+    if report is None:
+        if await repository.get(session, draft.interview_id) is None:
+            return None  # deleted while the advice was being written
+        report = Report(interview_id=draft.interview_id, status="pending", summary="", items=[])
+        session.add(report)
+    elif report.status == "ready":
+        return report  # another run finished first
+    for used in written.usages:
+        llm_usage.record(
+            session, used, purpose="report_feedback", user_id=draft.owner_id, interview_id=draft.interview_id
+        )
+    items = written.items
     overall = None
     if items:
         total = sum(sum(i["scores"].values()) for i in items)
         overall = round(total / (len(items) * len(DIMENSIONS)) / 5 * 100, 1)
     report.items = items
     report.overall_score = overall
-    report.summary = summarise(items, len(plan.questions) or interview.length, overall)
+    report.summary = summarise(items, draft.planned, overall)
     report.status = "ready"
     report.error = None
     await session.flush()
     return report
+
+
+async def generate_report(
+    session: AsyncSession, llm: LLM | None, interview_id: uuid.UUID, *, budget_s: float = FEEDBACK_BUDGET_S
+) -> Report | None:
+    """All three steps in one session (the terminal's in-process report); a ready report is kept."""
+    draft = await load_draft(session, interview_id)
+    if draft is None:
+        return await repository.report_for(session, interview_id)
+    return await save_report(session, draft, await write_items(llm, draft, budget_s=budget_s))
 
 
 async def mark_failed(session: AsyncSession, interview_id: uuid.UUID, message: str) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.pool import NullPool
 
+from mocki.core.db import make_engine, make_sessionmaker, session_scope
 from mocki.interviews import report
 from mocki.llm.factory import make_llm
 from mocki.settings import get_settings
@@ -22,13 +24,24 @@ SOFT_TIME_LIMIT_S = 240
 TIME_LIMIT_S = 300
 
 
-async def _generate(session: AsyncSession, interview_id: uuid.UUID) -> str:
-    llm = make_llm(get_settings())
+async def _generate(interview_id: uuid.UUID) -> str:
+    # Read, ask the model, write: no database connection is held while the model writes.
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url, poolclass=NullPool)
+    factory = make_sessionmaker(engine)
+    llm = make_llm(settings)
     try:
-        done = await report.generate_report(session, llm, interview_id)
+        async with session_scope(factory) as session:
+            draft = await report.load_draft(session, interview_id)
+        if draft is None:
+            return "nothing to do"
+        written = await report.write_items(llm, draft)
+        async with session_scope(factory) as session:
+            done = await report.save_report(session, draft, written)
+        return "missing" if done is None else done.status
     finally:
         await llm.aclose()
-    return "missing" if done is None else done.status
+        await engine.dispose()
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]  # celery ships no type hints
@@ -38,7 +51,7 @@ def generate_report(interview_id: str) -> str:
     """Safe to run twice: a ready report is left alone; a pending or failed one is (re)computed."""
     iid = uuid.UUID(interview_id)
     try:
-        return run_in_unit_of_work(lambda session: _generate(session, iid))
+        return asyncio.run(_generate(iid))
     except SoftTimeLimitExceeded:
         message = "Writing the report took too long; end the interview again to retry."
     except Exception:  # the user must see a failed report, not one pending forever
