@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 02:59:18.387798
+Create Date: 2026-11-26 03:09:15.808847
 """
 
 from collections.abc import Sequence
@@ -84,6 +84,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_questions_category"), ["category"], unique=False)
         batch_op.create_index(batch_op.f("ix_questions_owner_id"), ["owner_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_questions_slug"), ["slug"], unique=False)
+        batch_op.create_index(
+            "uq_questions_builtin_slug",
+            ["slug"],
+            unique=True,
+            postgresql_where=sa.text("owner_id IS NULL"),
+            sqlite_where=sa.text("owner_id IS NULL"),
+        )
+        batch_op.create_index("uq_questions_owner_slug", ["owner_id", "slug"], unique=True)
 
     op.create_table(
         "refresh_tokens",
@@ -234,6 +242,12 @@ def downgrade() -> None:
 
     op.drop_table("refresh_tokens")
     with op.batch_alter_table("questions", schema=None) as batch_op:
+        batch_op.drop_index("uq_questions_owner_slug")
+        batch_op.drop_index(
+            "uq_questions_builtin_slug",
+            postgresql_where=sa.text("owner_id IS NULL"),
+            sqlite_where=sa.text("owner_id IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_questions_slug"))
         batch_op.drop_index(batch_op.f("ix_questions_owner_id"))
         batch_op.drop_index(batch_op.f("ix_questions_category"))

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -89,6 +90,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("validation_error", f"Invalid request: {summary}", problems),
             status_code=422,
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Services check uniqueness first; this is the race two concurrent requests can still hit.
+        return JSONResponse(
+            error_body("conflict", "This change conflicts with data saved a moment ago; try again."),
+            status_code=409,
         )
 
     @app.exception_handler(StarletteHTTPException)

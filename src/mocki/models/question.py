@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mocki.models.base import Base, IdMixin, TimestampMixin
@@ -12,6 +12,17 @@ from mocki.models.base import Base, IdMixin, TimestampMixin
 
 class Question(IdMixin, TimestampMixin, Base):
     __tablename__ = "questions"
+    __table_args__ = (
+        # A slug names one question per owner; built-in ones (no owner) share one namespace.
+        Index("uq_questions_owner_slug", "owner_id", "slug", unique=True),
+        Index(
+            "uq_questions_builtin_slug",
+            "slug",
+            unique=True,
+            postgresql_where=text("owner_id IS NULL"),
+            sqlite_where=text("owner_id IS NULL"),
+        ),
+    )
 
     # Null owner: part of the built-in bank, visible to everyone, editable by admins only.
     owner_id: Mapped[uuid.UUID | None] = mapped_column(
