@@ -7,6 +7,7 @@ Redis go. Every child is stopped by the PID we started; nothing is left behind.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import signal
@@ -22,6 +23,15 @@ from mocki.llm.local_models import ensure_model, server_command
 from mocki.settings import DEFAULT_SECRET, Settings
 from mocki.tasks.names import worker_command
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM if `mocki up` dies without cleaning up
+    (SIGKILL, a crash), so no child outlives it even then."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
 
 @dataclass
 class ChildProcess:
@@ -35,7 +45,12 @@ class ChildProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as fh:
             self.proc = subprocess.Popen(
-                self.args, env=self.env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+                self.args,
+                env=self.env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
 
     @property

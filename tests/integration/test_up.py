@@ -78,3 +78,35 @@ def test_up_serves_and_ctrl_c_stops_every_child(tmp_path: Path, tiny_model: Path
                 child.kill()
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+def test_children_follow_a_killed_up(tmp_path: Path, tiny_model: Path) -> None:
+    """Even SIGKILL, which `mocki up` cannot handle, leaves no child running."""
+    port, llm_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKI_")}
+    env.update(
+        {
+            "MOCKI_DATA_DIR": str(tmp_path / "data"),
+            "MOCKI_LOCAL_MODEL__PORT": str(llm_port),
+            "MOCKI_CACHE": os.environ.get("MOCKI_CACHE", str(Path.home() / ".cache" / "mocki")),
+        }
+    )
+    with (tmp_path / "up.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "mocki.cli", "up", "--model", "tiny", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and b"MOCKI is up" not in (tmp_path / "up.log").read_bytes():
+                assert proc.poll() is None, (tmp_path / "up.log").read_text()
+                time.sleep(0.5)
+            children = psutil.Process(proc.pid).children(recursive=True)
+            assert len(children) >= 4
+        finally:
+            proc.kill()
+            proc.wait(10)
+    _gone, alive = psutil.wait_procs(children, timeout=30)
+    for child in alive:  # only what this test started, by PID
+        child.kill()
+    assert not alive, f"outlived mocki up: {[c.pid for c in alive]}"
