@@ -250,6 +250,8 @@ class Context:
     last_question: str = ""  # what the interviewer last said, as stored
     # The prompt text known before the answer (prompts.answer_context), set by the engine.
     answer_context: str = ""
+    # Whether the current question may still get a follow-up; set by the engine after each move.
+    may_follow_up: bool = True
 
 
 class Interviewer(Protocol):
@@ -258,6 +260,8 @@ class Interviewer(Protocol):
     name: str
 
     def follow_up_reason(self, ctx: Context, question: PlannedQuestion, answer: str) -> str | None: ...
+
+    def may_follow_up(self, ctx: Context, question: PlannedQuestion) -> bool: ...
 
     def opening(self, ctx: Context, index: int) -> Move: ...
 
@@ -285,6 +289,9 @@ class GeneralInterviewer:
 
     def follow_up_reason(self, ctx: Context, question: PlannedQuestion, answer: str) -> str | None:
         return decide_follow_up(question, answer, ctx.plan.keywords, self.rules)
+
+    def may_follow_up(self, ctx: Context, question: PlannedQuestion) -> bool:
+        return question.follow_ups < self.rules.max_follow_ups
 
     def opening(self, ctx: Context, index: int) -> Move:
         q = ctx.plan.questions[index]
@@ -359,10 +366,21 @@ def answer_context(ctx: Context) -> str:
 
 
 def warm_messages(ctx: Context) -> list[ChatMessage] | None:
-    """Messages to warm the model's prompt cache with while the candidate types (None: nothing next)."""
-    if ctx.plan.finished or ctx.plan.current is None:
+    """Messages to warm the model's prompt cache with while the candidate types (None: nothing next).
+
+    While a follow-up is still possible only the common start is known; once it is ruled out the
+    next move is the next question, whose resume line is known as well.
+    """
+    plan = ctx.plan
+    if plan.finished or plan.current is None:
         return None
-    return prompts.warm(answer_context(ctx))
+    context = answer_context(ctx)
+    if not ctx.may_follow_up:
+        nxt = plan.questions[plan.cursor + 1] if plan.cursor + 1 < len(plan.questions) else None
+        if nxt is None:
+            return None  # the closing comes next: a fixed text, no model call
+        context = prompts.with_line(context, nxt.ground.text if nxt.ground else None)
+    return prompts.warm(context)
 
 
 def single_router(interviewer: Interviewer) -> Router:
@@ -381,7 +399,9 @@ class InterviewEngine:
             plan.finished = True
             return self.route(None).closing(ctx)
         plan.cursor, plan.asked = 0, 1
-        return self.route(plan.questions[0]).opening(ctx, 0)
+        interviewer = self.route(plan.questions[0])
+        ctx.may_follow_up = interviewer.may_follow_up(ctx, plan.questions[0])
+        return interviewer.opening(ctx, 0)
 
     def after_answer(self, ctx: Context, answer: str) -> Move:
         plan = ctx.plan
@@ -393,11 +413,14 @@ class InterviewEngine:
             reason = interviewer.follow_up_reason(ctx, current, answer)
             if reason is not None:
                 current.follow_ups += 1
+                ctx.may_follow_up = interviewer.may_follow_up(ctx, current)
                 return interviewer.follow_up(ctx, plan.cursor, answer, reason)
         nxt = plan.cursor + 1
         if nxt < len(plan.questions):
             plan.cursor, plan.asked = nxt, plan.asked + 1
-            return self.route(plan.questions[nxt]).next_question(ctx, nxt, answer)
+            interviewer = self.route(plan.questions[nxt])
+            ctx.may_follow_up = interviewer.may_follow_up(ctx, plan.questions[nxt])
+            return interviewer.next_question(ctx, nxt, answer)
         plan.cursor = len(plan.questions)
         plan.finished = True
         return self.route(None).closing(ctx)

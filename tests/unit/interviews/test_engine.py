@@ -161,6 +161,9 @@ def test_custom_router_is_used_per_question() -> None:
         def follow_up_reason(self, ctx: Context, question: PlannedQuestion, answer: str) -> str | None:
             return None
 
+        def may_follow_up(self, ctx: Context, question: PlannedQuestion) -> bool:
+            return False
+
         def opening(self, ctx: Context, index: int) -> Move:
             seen.append(ctx.plan.questions[index].category)
             return self.inner.opening(ctx, index)
@@ -274,6 +277,25 @@ def test_answer_prompt_starts_with_the_prefix_warmed_while_the_candidate_types(a
     assert move.messages[0] == warm[0]
     assert move.messages[1]["content"].startswith(warm[1]["content"] + "\n")
     assert warm[1]["content"].endswith(f"Interviewer asked: {said}")
+
+
+def test_after_a_follow_up_the_warmed_prefix_reaches_the_next_questions_resume_line() -> None:
+    from dataclasses import replace
+
+    from mocki.interviews.engine import warm_messages
+
+    engine = InterviewEngine()
+    ctx = Context("Backend Engineer", "Acme", _plan())
+    engine.opening(ctx)
+    follow = engine.after_answer(ctx, "It was bad.")
+    assert follow.kind == "follow_up" and not ctx.may_follow_up
+    said = "What did you do first?"
+    warm = warm_messages(replace(ctx, last_question=said))
+    assert warm is not None and "From the resume or job:" in warm[1]["content"]
+
+    move = engine.after_answer(Context("Backend Engineer", "Acme", ctx.plan, last_question=said), STAR_ANSWER)
+    assert move.kind == "question" and move.messages is not None
+    assert move.messages[1]["content"].startswith(warm[1]["content"] + "\n")
 
 
 def test_nothing_to_warm_once_the_plan_is_finished() -> None:
