@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 import psutil
@@ -17,7 +18,8 @@ from tests.support.processes import PYTHON, free_port
 pytestmark = pytest.mark.slow
 
 
-def test_up_serves_and_ctrl_c_stops_every_child(tmp_path: Path, tiny_model: Path) -> None:
+def _start_up(tmp_path: Path, log: BinaryIO) -> tuple[subprocess.Popen[bytes], int]:
+    """`mocki up --model tiny` with a clean MOCKI_ environment, on free ports."""
     port, llm_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKI_")}
     env.update(
@@ -27,7 +29,6 @@ def test_up_serves_and_ctrl_c_stops_every_child(tmp_path: Path, tiny_model: Path
             "MOCKI_CACHE": os.environ.get("MOCKI_CACHE", str(Path.home() / ".cache" / "mocki")),
         }
     )
-    log = (tmp_path / "up.log").open("wb")
     proc = subprocess.Popen(
         [PYTHON, "-m", "mocki.cli", "up", "--model", "tiny", "--port", str(port)],
         env=env,
@@ -35,6 +36,12 @@ def test_up_serves_and_ctrl_c_stops_every_child(tmp_path: Path, tiny_model: Path
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    return proc, port
+
+
+def test_up_serves_and_ctrl_c_stops_every_child(tmp_path: Path, tiny_model: Path) -> None:
+    log = (tmp_path / "up.log").open("wb")
+    proc, port = _start_up(tmp_path, log)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 180
@@ -82,20 +89,8 @@ def test_up_serves_and_ctrl_c_stops_every_child(tmp_path: Path, tiny_model: Path
 
 def test_children_follow_a_killed_up(tmp_path: Path, tiny_model: Path) -> None:
     """Even SIGKILL, which `mocki up` cannot handle, leaves no child running."""
-    port, llm_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKI_")}
-    env.update(
-        {
-            "MOCKI_DATA_DIR": str(tmp_path / "data"),
-            "MOCKI_LOCAL_MODEL__PORT": str(llm_port),
-            "MOCKI_CACHE": os.environ.get("MOCKI_CACHE", str(Path.home() / ".cache" / "mocki")),
-        }
-    )
     with (tmp_path / "up.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [PYTHON, "-m", "mocki.cli", "up", "--model", "tiny", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+        proc, _port = _start_up(tmp_path, log)
         try:
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline and b"MOCKI is up" not in (tmp_path / "up.log").read_bytes():
