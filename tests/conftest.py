@@ -197,18 +197,32 @@ async def client(app: Any, settings: Settings) -> AsyncIterator[httpx.AsyncClien
 
 
 async def _empty_tables_async(url: str) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from mocki.core.db import make_engine
     from mocki.models import Base
 
     names = [t.name for t in reversed(Base.metadata.sorted_tables)]
     engine = make_engine(url)
-    async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.execute(text("TRUNCATE " + ", ".join(names) + " CASCADE"))
-        else:
-            for name in names:
-                await conn.execute(text(f"DELETE FROM {name}"))
-    await engine.dispose()
+    try:
+        # A worker may still be finishing a task of the test (a report, an extraction); its
+        # transaction can deadlock with TRUNCATE's table locks. Postgres picks one victim:
+        # if it is us, wait a moment and empty the tables again.
+        for attempt in range(6):
+            try:
+                async with engine.begin() as conn:
+                    if engine.dialect.name == "postgresql":
+                        await conn.execute(text("TRUNCATE " + ", ".join(names) + " CASCADE"))
+                    else:
+                        for name in names:
+                            await conn.execute(text(f"DELETE FROM {name}"))
+                return
+            except DBAPIError:
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
+    finally:
+        await engine.dispose()
 
 
 async def register(
