@@ -92,7 +92,7 @@ def bridge(context: str, previous_answer: str, question: str, line: str | None) 
     # after the answer, and far less often with the question first or without the line.
     # A few words of the answer are enough to thank for it; each one costs prompt time.
     content = (
-        f"{with_line(context, line)}\nAnswer: {excerpt(previous_answer, 20)}\nNext question: {question}\n"
+        f"{with_line(context, line)}\nAnswer: {excerpt(previous_answer, 12)}\nNext question: {question}\n"
         "Thank them in a few words, then ask the next question in your own words."
     )
     return [{"role": "system", "content": INTERVIEWER_SYSTEM}, {"role": "user", "content": content}]
