@@ -46,12 +46,13 @@ if [ -z "$LLAMA_WHEEL" ]; then
 fi
 
 # 2. The virtualenv, reinstalled only when the lock file changes.
-STAMP=$(hash_of requirements/lock.txt pyproject.toml <(echo "$LLAMA_WHEEL"))
+STAMP=$(hash_of requirements/lock.txt requirements/nodeps.txt pyproject.toml <(echo "$LLAMA_WHEEL"))
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.mocki-stamp 2>/dev/null)" != "$STAMP" ]; then
   say "installing pinned Python packages into .venv ..."
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   quiet_pip .venv/bin/pip install --quiet --disable-pip-version-check -r requirements/lock.txt
   quiet_pip .venv/bin/pip install --quiet --disable-pip-version-check --no-deps "$LLAMA_WHEEL"
+  quiet_pip .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements/nodeps.txt
   quiet_pip .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
   echo "$STAMP" > .venv/.mocki-stamp
 fi
