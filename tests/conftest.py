@@ -117,14 +117,15 @@ def _db_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings(backend: str, request: pytest.FixtureRequest, tmp_root: Path) -> Settings:
+def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     llm_url = "http://127.0.0.1:9/v1"  # nothing listens there: tests without the model fail fast
     if "llm_server" in request.fixturenames or "worker" in request.fixturenames:
         llm_url = str(request.getfixturevalue("llm_server"))
     return Settings(
         env="test",
         secret_key="test-secret-key-that-is-long-enough-0123456789",
-        data_dir=tmp_root / backend,
+        # Per test: the app's embedded vector store lives here and must start empty.
+        data_dir=tmp_path / backend,
         database_url=_db_url(backend, request),
         redis_url=f"{REDIS_BASE}/{REDIS_DB[backend]}",
         llm_base_url=llm_url,

@@ -1,7 +1,9 @@
-"""create_app() and its lifespan: engine, Redis and the LLM client are built once here."""
+"""create_app() and its lifespan: engine, Redis, LLM, embedder and vector store are built once here."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,11 +22,17 @@ from mocki.documents.router import router as documents_router
 from mocki.interviews.router import router as interviews_router
 from mocki.llm.factory import make_llm
 from mocki.questions.router import router as questions_router
+from mocki.retrieval.embeddings import Embedder, EmbeddingError, make_embedder
+from mocki.retrieval.router import router as retrieval_router
+from mocki.retrieval.service import Retriever
+from mocki.retrieval.store import VectorStore, VectorStoreBusy, open_store
+from mocki.retrieval.sync import VectorSyncer
 from mocki.settings import Settings, get_settings
 from mocki.tasks.celery_app import make_celery
 from mocki.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,9 +46,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = Redis.from_url(settings.resolved_redis_url)
         app.state.llm = make_llm(settings)
         app.state.celery = make_celery(settings)
+        embedder = make_embedder(settings, redis=app.state.redis)
+        store, syncer = _open_vectors(app, settings)
+        app.state.retriever = Retriever(store, embedder, settings.retrieval) if store is not None else None
+        app.state.vector_sync = syncer
+        # Start the embedding process and load its model now, not on the first interview.
+        warm = asyncio.create_task(_warm(embedder))
         try:
             yield
         finally:
+            warm.cancel()
+            if syncer is not None:
+                await syncer.stop()
+            await embedder.aclose()
+            if store is not None:
+                store.close()
             await app.state.llm.aclose()
             await app.state.redis.aclose()
             await engine.dispose()
@@ -57,7 +77,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Room for the largest document plus the multipart framing around it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.documents.max_bytes + 64 * 1024)
 
-    for router in (auth_router, users_router, documents_router, questions_router, interviews_router):
+    for router in (
+        auth_router,
+        users_router,
+        documents_router,
+        questions_router,
+        interviews_router,
+        retrieval_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
@@ -66,6 +93,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     _mount_web(app, settings)
     return app
+
+
+async def _warm(embedder: Embedder) -> None:
+    try:
+        await embedder.embed(["warm-up"])
+    except EmbeddingError as exc:  # reported again, with context, by the first real call
+        log.warning("embedding model warm-up failed: %s", exc)
+
+
+def _open_vectors(app: FastAPI, settings: Settings) -> tuple[VectorStore | None, VectorSyncer | None]:
+    """The vector store and its outbox replay. The embedded store belongs to one process: a second
+    api process on the same data directory runs without retrieval (search answers 503 and
+    interviews are planned by keywords) instead of failing to start."""
+    try:
+        store = open_store(settings)
+    except VectorStoreBusy as exc:
+        log.warning("retrieval is off in this process: %s", exc)
+        return None, None
+    syncer = VectorSyncer(app.state.sessionmaker, store)
+    syncer.start()
+    return store, syncer
 
 
 def _mount_web(app: FastAPI, settings: Settings) -> None:

@@ -10,7 +10,9 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mocki.core.db import unit_of_work
+from mocki.core.errors import Unavailable
 from mocki.llm.base import LLM
+from mocki.retrieval.service import Retriever
 from mocki.settings import Settings
 
 
@@ -34,8 +36,20 @@ def get_celery(request: Request) -> Celery:
     return celery
 
 
+def get_retriever(request: Request) -> Retriever:
+    retriever: Retriever | None = request.app.state.retriever
+    if retriever is None:
+        raise Unavailable(
+            "Search is off in this api process: the embedded vector store belongs to another process. "
+            "Run one api process, or set MOCKI_QDRANT_URL to share a Qdrant server.",
+            code="retrieval_unavailable",
+        )
+    return retriever
+
+
 # scope="function": commit before the response is sent, so a client never reads ahead of its write.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 LLMDep = Annotated[LLM, Depends(get_llm)]
 CeleryDep = Annotated[Celery, Depends(get_celery)]
+RetrieverDep = Annotated[Retriever, Depends(get_retriever)]

@@ -41,6 +41,46 @@ class DocumentLimits(BaseModel):
     min_chars: int = 20
 
 
+class EmbeddingSettings(BaseModel):
+    # Empty base_url: the packaged all-MiniLM-L6-v2 (int8 ONNX) in a process pool of this process.
+    base_url: str = ""
+    api_key: str = "local"
+    model: str = "all-MiniLM-L6-v2"
+    dim: int = 384
+    batch_size: int = 32
+    # The model's own limit; longer texts are truncated.
+    max_tokens: int = 256
+    # The answer side of a pair is embedded from its first tokens only (faster, and measured
+    # more accurate than the whole answer on the dev cases).
+    answer_max_tokens: int = 96
+    threads: int = 2
+    # Redis embedding cache, keyed by model + max tokens + text hash; 0 turns it off.
+    cache_ttl_s: int = 14 * 24 * 3600
+
+
+class RetrievalSettings(BaseModel):
+    collection: str = "mocki_pairs"
+    # merged score = weight_query * cos(query vector) + (1 - weight_query) * cos(answer vector)
+    fusion: Literal["weighted", "rrf"] = "weighted"
+    weight_query: float = 0.8
+    rrf_k: int = 10
+    # Nearest neighbours fetched from each named vector before merging.
+    candidates: int = 40
+    chunk_tokens: int = 160
+    chunk_overlap_tokens: int = 32
+    max_chunks: int = 120
+    pairs_per_chunk: int = 2
+
+
+class LLMCacheSettings(BaseModel):
+    enabled: bool = True
+    ttl_s: int = 24 * 3600
+    # Cosine similarity of the last user message above which a cached answer in the same
+    # context is reused (tuned by `mocki bench llm-cache`).
+    semantic_threshold: float = 0.92
+    max_entries_per_context: int = 200
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MOCKI_",
@@ -71,6 +111,14 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     local_model: LocalModelSettings = Field(default_factory=LocalModelSettings)
     documents: DocumentLimits = Field(default_factory=DocumentLimits)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm_cache: LLMCacheSettings = Field(default_factory=LLMCacheSettings)
+
+    # Empty: Qdrant's engine in-process (qdrant-edge) under data_dir/vectors. Otherwise a Qdrant
+    # server or cluster, e.g. http://qdrant:6333.
+    qdrant_url: str = ""
+    qdrant_api_key: str = ""
 
     # Also flat variables, as the README promises: MOCKI_LLM_BASE_URL etc.
     llm_base_url: str | None = None
@@ -103,6 +151,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'mocki.db').resolve()}"
+
+    @property
+    def vector_dir(self) -> Path:
+        return (self.data_dir / "vectors").resolve()
 
     @property
     def redis_socket(self) -> Path:

@@ -41,10 +41,10 @@ async def upload_document(
 
 @router.post("/text", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
 async def paste_document(
-    body: TextDocumentIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    body: TextDocumentIn, user: CurrentUser, session: SessionDep, settings: SettingsDep, celery: CeleryDep
 ) -> DocumentOut:
     document = await service.create_from_text(
-        session, user.id, body.kind, body.title, body.text, limits=settings.documents
+        session, user.id, body.kind, body.title, body.text, celery=celery, limits=settings.documents
     )
     return DocumentOut.model_validate(document)
 
@@ -67,6 +67,14 @@ async def get_document_text(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep
 ) -> DocumentTextOut:
     return await service.get_text(session, user.id, document_id)
+
+
+@router.post("/{document_id}/reindex", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
+async def reindex_document(
+    document_id: uuid.UUID, user: CurrentUser, session: SessionDep, celery: CeleryDep
+) -> DocumentOut:
+    """Rebuild the document's chunks and question–answer pairs (its old ones are replaced)."""
+    return DocumentOut.model_validate(await service.reindex_document(session, celery, user.id, document_id))
 
 
 @router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)

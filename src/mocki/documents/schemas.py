@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 DocumentKind = Literal["resume", "job_description"]
 DocumentStatus = Literal["pending", "processing", "ready", "failed"]
+IndexStatus = Literal["none", "queued", "indexing", "ready", "failed"]
 
 # A sanity cap on the request body only; the configured character limit is checked after
 # normalisation, with a clearer message.
@@ -35,6 +36,13 @@ class DocumentOut(BaseModel):
     error: str | None
     page_count: int | None
     char_count: int
+    # Retrieval index: "ready" means searchable; index_done/chunk_count is the model's progress
+    # on the extra question–answer pairs, which keeps growing after that.
+    index_status: IndexStatus
+    index_error: str | None
+    chunk_count: int
+    pair_count: int
+    index_done: int
     created_at: datetime
 
 

@@ -26,6 +26,7 @@ from mocki.documents import repository
 from mocki.documents.extract import DocType, ExtractedText, check_text, extract_text, inspect, normalise
 from mocki.documents.schemas import DocumentTextOut
 from mocki.models import Document
+from mocki.retrieval import indexing
 from mocki.settings import DocumentLimits, get_settings
 from mocki.tasks.names import EXTRACT_DOCUMENT, QUEUE_CPU
 
@@ -139,6 +140,7 @@ async def upload(
         _mark_ready(document, extracted)
         session.add(document)
         await session.flush()
+        indexing.queue_document(session, celery, document)
         return document
 
     document.content = data
@@ -162,9 +164,11 @@ async def create_from_text(
     title: str,
     text: str,
     *,
+    celery: Celery | None,
     limits: DocumentLimits | None = None,
 ) -> Document:
-    """A document from pasted text; nothing to parse, so it is ready at once."""
+    """A document from pasted text; nothing to parse, so it is ready at once (and then indexed,
+    unless `celery` is None: the terminal interview has no workers)."""
     limits = _limits(limits)
     _check_kind(kind)
     cleaned = check_text(await asyncio.to_thread(normalise, text), limits)
@@ -179,6 +183,8 @@ async def create_from_text(
     _mark_ready(document, ExtractedText(cleaned, None))
     session.add(document)
     await session.flush()
+    if celery is not None:
+        indexing.queue_document(session, celery, document)
     return document
 
 
@@ -255,6 +261,18 @@ async def get_ready_text(
 
 async def delete_document(session: AsyncSession, owner_id: uuid.UUID, document_id: uuid.UUID) -> None:
     await repository.delete(session, await _owned(session, owner_id, document_id))
+    indexing.forget_document(session, document_id)
+
+
+async def reindex_document(
+    session: AsyncSession, celery: Celery, owner_id: uuid.UUID, document_id: uuid.UUID
+) -> Document:
+    document = await _owned(session, owner_id, document_id)
+    if document.status != "ready":
+        raise Conflict("Only a document whose text is ready can be indexed.", code="document_not_ready")
+    indexing.queue_document(session, celery, document)
+    await session.flush()
+    return document
 
 
 # --- used by the extraction task --------------------------------------------------------------
@@ -275,14 +293,15 @@ async def begin_extraction(session: AsyncSession, document_id: uuid.UUID) -> Ext
 
 
 async def finish_extraction(
-    session: AsyncSession, document_id: uuid.UUID, outcome: ExtractedText | str
+    session: AsyncSession, celery: Celery, document_id: uuid.UUID, outcome: ExtractedText | str
 ) -> None:
-    """Store the text, or the reason (a message for the user) why there is none."""
+    """Store the text (and queue its indexing), or the reason (a message for the user) why there is none."""
     document = await repository.get_for_update(session, document_id)
     if document is None or document.status == "ready":
         return
     if isinstance(outcome, ExtractedText):
         _mark_ready(document, outcome)
+        indexing.queue_document(session, celery, document)
     else:
         document.status = "failed"
         document.error = outcome

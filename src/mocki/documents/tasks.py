@@ -45,5 +45,5 @@ def extract_document(document_id: str) -> str:
     except Exception:  # a parser bug must still end in a status the user can see
         log.exception("extracting document %s failed", document_id)
         outcome = "The document could not be read. Try saving it again as PDF or .docx, or paste the text."
-    run_in_unit_of_work(lambda session: service.finish_extraction(session, doc_id, outcome))
+    run_in_unit_of_work(lambda session: service.finish_extraction(session, celery_app, doc_id, outcome))
     return "ready" if isinstance(outcome, ExtractedText) else "failed"

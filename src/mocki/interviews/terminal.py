@@ -66,7 +66,7 @@ async def _document(
         documents.extract_text, data, path.name, media_type, settings.documents
     )
     doc = await documents.create_from_text(
-        session, owner_id, kind, path.name, extracted.text, limits=settings.documents
+        session, owner_id, kind, path.name, extracted.text, celery=None, limits=settings.documents
     )
     return doc.id
 

@@ -5,6 +5,20 @@ from mocki.models.document import Document
 from mocki.models.interview import Interview, Report, Turn
 from mocki.models.llm_call import LLMCall
 from mocki.models.question import Question
+from mocki.models.retrieval import Chunk, QAPair, VectorSync
 from mocki.models.user import RefreshToken, User
 
-__all__ = ["Base", "Document", "Interview", "LLMCall", "Question", "RefreshToken", "Report", "Turn", "User"]
+__all__ = [
+    "Base",
+    "Chunk",
+    "Document",
+    "Interview",
+    "LLMCall",
+    "QAPair",
+    "Question",
+    "RefreshToken",
+    "Report",
+    "Turn",
+    "User",
+    "VectorSync",
+]

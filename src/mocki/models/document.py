@@ -27,3 +27,12 @@ class Document(IdMixin, TimestampMixin, Base):
     content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
     text: Mapped[str | None] = deferred(mapped_column(Text, nullable=True))
     char_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Retrieval index: none -> queued -> indexing -> ready | failed (see mocki.retrieval.indexing).
+    index_status: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    index_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pair_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Chunks the model has written pairs for so far (progress while index_status is "ready").
+    index_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped on every (re)index; a task working on an older generation drops its results.
+    index_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -1,4 +1,6 @@
-"""HTTP endpoints of the question bank: CRUD, JSONL import and export."""
+"""HTTP endpoints of the question bank: CRUD, JSONL import and export.
+
+Every change queues the re-embedding of what changed, so retrieval sees the bank as it is."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from mocki.auth.deps import CurrentUser
-from mocki.deps import SessionDep
+from mocki.deps import CeleryDep, SessionDep
 from mocki.questions import service
 from mocki.questions.schemas import (
     ImportResult,
@@ -19,6 +21,7 @@ from mocki.questions.schemas import (
     QuestionPatch,
     QuestionQuery,
 )
+from mocki.retrieval import indexing
 
 router = APIRouter(prefix="/questions", tags=["questions"])
 
@@ -33,8 +36,12 @@ async def list_questions(
 
 
 @router.post("", response_model=QuestionOut, status_code=status.HTTP_201_CREATED)
-async def create_question(body: QuestionIn, session: SessionDep, user: CurrentUser) -> QuestionOut:
-    return QuestionOut.of(await service.create_question(session, user, body))
+async def create_question(
+    body: QuestionIn, session: SessionDep, user: CurrentUser, celery: CeleryDep
+) -> QuestionOut:
+    question = await service.create_question(session, user, body)
+    indexing.queue_stale_questions(session, celery, question.owner_id)
+    return QuestionOut.of(question)
 
 
 # Declared before /{question_id} so "import" and "export" are never read as ids.
@@ -43,10 +50,14 @@ async def import_questions(
     file: Annotated[UploadFile, File(description="JSON Lines, one question object per line")],
     session: SessionDep,
     user: CurrentUser,
+    celery: CeleryDep,
 ) -> ImportResult:
     # Read one byte past the limit so the service can tell "too large" from "exactly at the limit".
     data = await file.read(service.MAX_IMPORT_BYTES + 1)
-    return await service.import_jsonl(session, user, data)
+    result = await service.import_jsonl(session, user, data)
+    if result.created or result.updated:
+        indexing.queue_stale_questions(session, celery, user.id)
+    return result
 
 
 @router.get(
@@ -72,12 +83,15 @@ async def get_question(question_id: uuid.UUID, session: SessionDep, user: Curren
 
 @router.patch("/{question_id}", response_model=QuestionOut)
 async def update_question(
-    question_id: uuid.UUID, body: QuestionPatch, session: SessionDep, user: CurrentUser
+    question_id: uuid.UUID, body: QuestionPatch, session: SessionDep, user: CurrentUser, celery: CeleryDep
 ) -> QuestionOut:
-    return QuestionOut.of(await service.update_question(session, user, question_id, body))
+    question = await service.update_question(session, user, question_id, body)
+    indexing.queue_stale_questions(session, celery, question.owner_id)
+    return QuestionOut.of(question)
 
 
 @router.delete("/{question_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_question(question_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Response:
     await service.delete_question(session, user, question_id)
+    indexing.forget_question(session, question_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -320,6 +320,15 @@ def _target_level(role_tokens: set[str]) -> str | None:
     return None
 
 
+# A bank question retrieval found close to the candidate's documents gains up to this much.
+SEMANTIC_WEIGHT = 12.0
+SEMANTIC_FLOOR = 0.25  # similarity below this is noise between unrelated texts
+
+
+def _semantic(similarity: float | None) -> float:
+    return 0.0 if similarity is None else SEMANTIC_WEIGHT * max(0.0, similarity - SEMANTIC_FLOOR)
+
+
 def _score(q: Question, keywords: set[str], roles: set[str], level: str | None) -> int:
     tag_tokens: set[str] = set()
     for tag in q.tags or []:
@@ -346,8 +355,12 @@ async def pick_questions(
     keywords: list[str],
     n: int,
     exclude: set[uuid.UUID] = set(),  # noqa: B006 - never mutated; the contract fixes this signature
+    similarity: dict[uuid.UUID, float] | None = None,
 ) -> list[Question]:
-    """Up to `n` questions from the user's own and the built-in bank, best keyword match first.
+    """Up to `n` questions from the user's own and the built-in bank, best match first.
+
+    The match is keyword overlap plus, when retrieval found a question close to the candidate's
+    resume or job description, its `similarity` (cosine) to the closest part.
 
     kind "behavioural" and "technical" pick within their categories; "mixed" alternates, starting
     with behavioural. When a group runs dry the other categories fill in. Ties break on slug and id,
@@ -365,9 +378,15 @@ async def pick_questions(
     level = _target_level(role_tokens)
 
     pool = await repository.candidates(session, owner_id, CATEGORIES, exclude)
+    near = similarity or {}
     ranked = sorted(
         pool,
-        key=lambda q: (-_score(q, wanted, roles, level), q.owner_id is None, q.slug or "", str(q.id)),
+        key=lambda q: (
+            -(_score(q, wanted, roles, level) + _semantic(near.get(q.id))),
+            q.owner_id is None,
+            q.slug or "",
+            str(q.id),
+        ),
     )
     behavioural = [q for q in ranked if q.category == "behavioural"]
     technical = [q for q in ranked if q.category in TECHNICAL]

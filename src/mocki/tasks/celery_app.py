@@ -6,7 +6,15 @@ from celery import Celery
 from kombu import Queue  # type: ignore[attr-defined]
 
 from mocki.settings import Settings, get_settings
-from mocki.tasks.names import EXTRACT_DOCUMENT, GENERATE_REPORT, QUEUE_CPU, QUEUE_IO
+from mocki.tasks.names import (
+    BUILD_PAIRS,
+    CHUNK_DOCUMENT,
+    EXTRACT_DOCUMENT,
+    GENERATE_REPORT,
+    INDEX_QUESTIONS,
+    QUEUE_CPU,
+    QUEUE_IO,
+)
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
@@ -14,12 +22,18 @@ def make_celery(settings: Settings | None = None) -> Celery:
     app = Celery(
         "mocki",
         broker=settings.celery_broker_url,
-        include=["mocki.documents.tasks", "mocki.interviews.tasks"],
+        include=["mocki.documents.tasks", "mocki.interviews.tasks", "mocki.retrieval.tasks"],
     )
     app.conf.update(
         task_queues=[Queue(QUEUE_CPU), Queue(QUEUE_IO)],  # type: ignore[no-untyped-call]
         task_default_queue=QUEUE_IO,
-        task_routes={EXTRACT_DOCUMENT: {"queue": QUEUE_CPU}, GENERATE_REPORT: {"queue": QUEUE_IO}},
+        task_routes={
+            EXTRACT_DOCUMENT: {"queue": QUEUE_CPU},
+            CHUNK_DOCUMENT: {"queue": QUEUE_CPU},
+            GENERATE_REPORT: {"queue": QUEUE_IO},
+            BUILD_PAIRS: {"queue": QUEUE_IO},
+            INDEX_QUESTIONS: {"queue": QUEUE_IO},
+        },
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,

@@ -7,6 +7,9 @@ QUEUE_IO = "io"  # LLM calls, embeddings, mail
 
 EXTRACT_DOCUMENT = "documents.extract"
 GENERATE_REPORT = "interviews.generate_report"
+CHUNK_DOCUMENT = "retrieval.chunk_document"  # cpu: split a ready document into chunks
+BUILD_PAIRS = "retrieval.build_pairs"  # io: model-written pairs and embeddings for its chunks
+INDEX_QUESTIONS = "retrieval.index_questions"  # io: embed bank questions as pairs
 
 
 def worker_command(python: str, queues: str, *, concurrency: int, hostname: str) -> list[str]:

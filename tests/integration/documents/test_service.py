@@ -55,7 +55,9 @@ async def test_create_from_text_and_get_ready_text(client: httpx.AsyncClient, ap
     owner, _ = await user_id(client)
     stranger, _ = await user_id(client)
     async with session_of(app) as session:
-        document = await service.create_from_text(session, owner, "job_description", "Acme", "  " + JD_TEXT)
+        document = await service.create_from_text(
+            session, owner, "job_description", "Acme", "  " + JD_TEXT, celery=None
+        )
         await session.commit()
     assert document.status == "ready" and document.char_count == len(JD_TEXT)
 
@@ -72,7 +74,7 @@ async def test_create_from_text_and_get_ready_text(client: httpx.AsyncClient, ap
         with pytest.raises(NotFound):
             await service.get_ready_text(session, owner, uuid.uuid4())
         with pytest.raises(Invalid) as bad_kind:
-            await service.create_from_text(session, owner, "poem", "", JD_TEXT)
+            await service.create_from_text(session, owner, "poem", "", JD_TEXT, celery=None)
         assert bad_kind.value.code == "invalid_kind"
 
 
@@ -103,10 +105,10 @@ async def test_extraction_steps_are_safe_to_repeat(
     result = service.extract_text(job.data, job.filename, job.media_type, settings.documents)
     for _ in range(2):  # a duplicate delivery finishing second changes nothing
         async with session_of(app) as session:
-            await service.finish_extraction(session, doc_id, result)
+            await service.finish_extraction(session, app.state.celery, doc_id, result)
             await session.commit()
     async with session_of(app) as session:
-        await service.finish_extraction(session, doc_id, "late failure from a stale run")
+        await service.finish_extraction(session, app.state.celery, doc_id, "late failure from a stale run")
         await session.commit()
         assert await service.begin_extraction(session, doc_id) is None
 
@@ -124,7 +126,7 @@ async def test_failed_extraction_keeps_the_upload(client: httpx.AsyncClient, app
     doc_id = await pending_pdf(app, owner)
     async with session_of(app) as session:
         await service.begin_extraction(session, doc_id)
-        await service.finish_extraction(session, doc_id, "No text could be read.")
+        await service.finish_extraction(session, app.state.celery, doc_id, "No text could be read.")
         await session.commit()
     async with session_of(app) as session:
         document = await service.get_document(session, owner, doc_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from mocki.core.errors import Invalid
@@ -26,7 +28,7 @@ def test_lines_are_packed_up_to_the_budget_and_overlap() -> None:
     assert all(c.token_count <= 20 for c in chunks)
     assert chunks[0].start_line == 1 and chunks[0].end_line == 4
     # One line (5 tokens) of overlap: each chunk starts on the previous chunk's last line.
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert after.start_line == before.end_line
     assert chunks[-1].end_line == 20
     assert [c.ordinal for c in chunks] == list(range(len(chunks)))

@@ -23,7 +23,10 @@ def test_well_formed_pairs_are_kept_in_order() -> None:
 
 
 def test_numbered_and_labelled_variants_parse() -> None:
-    out = "1. Question: How was the billing migration planned?\nAnswer: In stages, service by service to Kubernetes."
+    out = (
+        "1. Question: How was the billing migration planned?\n"
+        "Answer: In stages, service by service to Kubernetes."
+    )
     assert len(parse(out, CHUNK, 2)) == 1
 
 

@@ -1,0 +1,320 @@
+"""Index construction: documents and bank questions become embedded query–answer pairs.
+
+A ready document is indexed in two steps, each a Celery task:
+
+1. `chunk_document` (cpu queue): token-aware chunks replace the document's old chunks and pairs.
+2. `build_pairs` (io queue): each chunk first gets a rule pair (the chunk as the answer), all
+   embedded at once, so the document is searchable within seconds; then the model proposes
+   interview questions and supported answers one chunk at a time, each chunk's pairs embedded
+   and stored as soon as they exist.
+
+Every change to a source's pairs writes a `VectorSync` row in the same transaction; the vector
+store's owner replays those (see `mocki.retrieval.sync`), so the database and the store can never
+disagree for longer than one replay. A task started for an older index generation drops its work.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from celery import Celery
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import undefer
+from tokenizers import Tokenizer
+
+from mocki.core.db import after_commit, session_scope
+from mocki.core.errors import DomainError
+from mocki.llm.base import LLM, LLMError
+from mocki.models import Chunk, Document, QAPair, Question, VectorSync
+from mocki.retrieval import pairs as pair_text
+from mocki.retrieval.chunking import chunk_text
+from mocki.retrieval.embeddings import Embedder, default_tokenizer_path
+from mocki.settings import Settings
+from mocki.tasks.names import BUILD_PAIRS, CHUNK_DOCUMENT, INDEX_QUESTIONS, QUEUE_CPU, QUEUE_IO
+
+log = logging.getLogger(__name__)
+
+# A queued indexing step older than this is dropped by the broker; re-index to try again.
+INDEX_EXPIRES_S = 3600
+PAIR_MAX_TOKENS = 160
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> Tokenizer:
+    return Tokenizer.from_file(str(default_tokenizer_path()))
+
+
+def count_tokens(text: str) -> int:
+    """Tokens of the embedding model, the unit its 256-token window is measured in."""
+    return len(_tokenizer().encode(text, add_special_tokens=False).ids)
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<f4").copy()
+
+
+def mark_changed(session: AsyncSession, source_id: uuid.UUID) -> None:
+    session.add(VectorSync(source_id=source_id))
+
+
+# ------------------------------------------------------------------------------ documents
+
+
+def queue_document(session: AsyncSession, celery: Celery, document: Document) -> None:
+    """(Re)index a ready document after this transaction commits."""
+    document.index_generation = (document.index_generation or 0) + 1
+    document.index_status = "queued"
+    document.index_error = None
+    doc_id, generation = str(document.id), document.index_generation
+    after_commit(
+        session,
+        lambda: celery.send_task(
+            CHUNK_DOCUMENT, args=[doc_id, generation], queue=QUEUE_CPU, expires=INDEX_EXPIRES_S
+        ),
+    )
+
+
+def forget_document(session: AsyncSession, document_id: uuid.UUID) -> None:
+    """The document is being deleted: its pairs go with it (cascade), its points on the next replay."""
+    mark_changed(session, document_id)
+
+
+async def _current(session: AsyncSession, document_id: uuid.UUID, generation: int) -> Document | None:
+    doc = await session.scalar(
+        select(Document).where(Document.id == document_id).options(undefer(Document.text)).with_for_update()
+    )
+    if doc is None or doc.index_generation != generation or doc.status != "ready":
+        return None
+    return doc
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    document_id: uuid.UUID
+    owner_id: uuid.UUID
+    kind: str
+    chunks: list[tuple[uuid.UUID, str]]
+
+
+async def chunk_document(
+    session: AsyncSession, settings: Settings, document_id: uuid.UUID, generation: int
+) -> bool:
+    """Replace the document's chunks (cpu work, no model); True when pairs should be built next."""
+    doc = await _current(session, document_id, generation)
+    if doc is None:
+        return False
+    cfg = settings.retrieval
+    await _clear(session, doc)
+    try:
+        specs = chunk_text(
+            doc.text or "",
+            count_tokens,
+            max_tokens=cfg.chunk_tokens,
+            overlap_tokens=cfg.chunk_overlap_tokens,
+            max_chunks=cfg.max_chunks,
+        )
+    except DomainError as exc:
+        doc.index_status, doc.index_error = "failed", exc.message
+        return False
+    session.add_all(
+        Chunk(
+            owner_id=doc.owner_id,
+            document_id=doc.id,
+            ordinal=s.ordinal,
+            text=s.text,
+            start_line=s.start_line,
+            end_line=s.end_line,
+            token_count=s.token_count,
+        )
+        for s in specs
+    )
+    doc.chunk_count = len(specs)
+    doc.index_status = "indexing"
+    return True
+
+
+async def _clear(session: AsyncSession, doc: Document) -> None:
+    await session.execute(delete(QAPair).where(QAPair.source_id == doc.id))
+    await session.execute(delete(Chunk).where(Chunk.document_id == doc.id))
+    doc.chunk_count = doc.pair_count = doc.index_done = 0
+    mark_changed(session, doc.id)
+
+
+async def _add_pairs(
+    session: AsyncSession,
+    embedder: Embedder,
+    settings: Settings,
+    doc: Document,
+    items: Sequence[tuple[uuid.UUID, pair_text.PairSpec]],
+) -> None:
+    if not items:
+        return
+    queries = await embedder.embed([p.question for _, p in items])
+    answers = await embedder.embed(
+        [p.answer for _, p in items], max_tokens=settings.embeddings.answer_max_tokens
+    )
+    for (chunk_id, spec), q, a in zip(items, queries, answers, strict=True):
+        session.add(
+            QAPair(
+                owner_id=doc.owner_id,
+                kind=doc.kind,
+                source_id=doc.id,
+                document_id=doc.id,
+                chunk_id=chunk_id,
+                question=spec.question,
+                answer=spec.answer,
+                origin=spec.origin,
+                embed_model=embedder.model_id,
+                query_vec=to_bytes(q),
+                answer_vec=to_bytes(a),
+            )
+        )
+    mark_changed(session, doc.id)
+
+
+async def _locked_current(session: AsyncSession, document_id: uuid.UUID, generation: int) -> Document | None:
+    doc = await session.scalar(select(Document).where(Document.id == document_id).with_for_update())
+    if doc is None or doc.index_generation != generation or doc.status != "ready":
+        return None
+    return doc
+
+
+async def build_pairs(
+    factory: async_sessionmaker[AsyncSession],
+    llm: LLM,
+    embedder: Embedder,
+    settings: Settings,
+    document_id: uuid.UUID,
+    generation: int,
+) -> int:
+    """Rule pairs for every chunk at once (searchable within seconds), then the model's pairs one
+    chunk at a time; no database connection is held while the model writes. Returns pairs stored."""
+    async with session_scope(factory) as session:
+        doc = await _locked_current(session, document_id, generation)
+        if doc is None or doc.index_status != "indexing":
+            return 0
+        rows = await session.execute(
+            select(Chunk.id, Chunk.text).where(Chunk.document_id == document_id).order_by(Chunk.ordinal)
+        )
+        job = ChunkJob(doc.id, doc.owner_id, doc.kind, [(r[0], r[1]) for r in rows])
+        await _add_pairs(
+            session,
+            embedder,
+            settings,
+            doc,
+            [(cid, pair_text.rule_pair(doc.kind, t)) for cid, t in job.chunks],
+        )
+        doc.pair_count = len(job.chunks)
+        doc.index_status = "ready"
+    added = len(job.chunks)
+    n = settings.retrieval.pairs_per_chunk
+    if n <= 0:
+        return added
+    for chunk_id, text in job.chunks:
+        try:
+            done = await llm.complete(
+                pair_text.prompt(job.kind, text, n), max_tokens=PAIR_MAX_TOKENS, temperature=0.2
+            )
+            specs = pair_text.parse(done.text, text, n)
+        except LLMError as exc:
+            log.warning("pairs for chunk %s: model unavailable (%s); the rule pair stays", chunk_id, exc)
+            specs = []
+        async with session_scope(factory) as session:
+            doc = await _locked_current(session, document_id, generation)
+            if doc is None:
+                return added  # re-indexed or deleted meanwhile: this work is stale
+            await _add_pairs(session, embedder, settings, doc, [(chunk_id, s) for s in specs])
+            doc.pair_count += len(specs)
+            doc.index_done += 1
+            added += len(specs)
+    return added
+
+
+def send_model_pairs(celery: Celery, document_id: uuid.UUID, generation: int) -> None:
+    celery.send_task(
+        BUILD_PAIRS, args=[str(document_id), generation], queue=QUEUE_IO, expires=INDEX_EXPIRES_S
+    )
+
+
+# ------------------------------------------------------------------------------ bank questions
+
+
+def question_pair(question: Question) -> pair_text.PairSpec:
+    """A bank question is a pair already: what to ask, and its rubric as what a good answer holds."""
+    return pair_text.PairSpec(question.text, question.rubric.strip() or question.text, "bank")
+
+
+async def stale_questions(
+    session: AsyncSession, embedder: Embedder, owner_id: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """Questions of this owner (None: the built-in bank) with no pair from this embedding model, or
+    edited since their pair was made."""
+    fresh = (
+        select(QAPair.id)
+        .where(
+            QAPair.source_id == Question.id,
+            QAPair.embed_model == embedder.model_id,
+            QAPair.created_at >= Question.updated_at,
+        )
+        .exists()
+    )
+    owner = Question.owner_id.is_(None) if owner_id is None else Question.owner_id == owner_id
+    return list((await session.scalars(select(Question.id).where(owner, ~fresh))).all())
+
+
+async def index_questions(
+    session: AsyncSession, embedder: Embedder, settings: Settings, question_ids: Sequence[uuid.UUID]
+) -> int:
+    """Embed bank questions as pairs, replacing their old ones (a deleted question is skipped)."""
+    questions = list(
+        (await session.scalars(select(Question).where(Question.id.in_(list(question_ids))))).all()
+    )
+    if not questions:
+        return 0
+    specs = [question_pair(q) for q in questions]
+    queries = await embedder.embed([s.question for s in specs])
+    answers = await embedder.embed(
+        [s.answer for s in specs], max_tokens=settings.embeddings.answer_max_tokens
+    )
+    ids = [q.id for q in questions]
+    await session.execute(delete(QAPair).where(QAPair.source_id.in_(ids)))
+    for question, spec, q, a in zip(questions, specs, queries, answers, strict=True):
+        session.add(
+            QAPair(
+                owner_id=question.owner_id,
+                kind="question",
+                source_id=question.id,
+                question_id=question.id,
+                question=spec.question,
+                answer=spec.answer,
+                origin=spec.origin,
+                embed_model=embedder.model_id,
+                query_vec=to_bytes(q),
+                answer_vec=to_bytes(a),
+            )
+        )
+        mark_changed(session, question.id)
+    return len(questions)
+
+
+def queue_stale_questions(session: AsyncSession, celery: Celery, owner_id: uuid.UUID | None) -> None:
+    """After this transaction commits, embed whatever of this owner's bank changed (None: built-in)."""
+    owner = str(owner_id) if owner_id is not None else None
+    after_commit(
+        session,
+        lambda: celery.send_task(INDEX_QUESTIONS, args=[owner], queue=QUEUE_IO, expires=INDEX_EXPIRES_S),
+    )
+
+
+def forget_question(session: AsyncSession, question_id: uuid.UUID) -> None:
+    mark_changed(session, question_id)
