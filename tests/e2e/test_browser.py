@@ -149,6 +149,8 @@ async def test_interview_in_the_browser(chromium: str, api_server: str, tmp_path
             await expect(busy).to_have_count(0, timeout=SLOW_MS)
             await expect(documents.get_by_role("alert")).to_have_count(0)
             await expect(documents.get_by_label("Status: ready")).to_have_count(2)
+            # Both are then chunked and embedded by the worker, and the api's vector store gets them.
+            await expect(documents.locator('[data-index-status="ready"]')).to_have_count(2, timeout=SLOW_MS)
 
             # Set up a two-question interview with both documents (preselected as the newest).
             await page.get_by_role("link", name="New interview").first.click()
@@ -173,6 +175,9 @@ async def test_interview_in_the_browser(chromium: str, api_server: str, tmp_path
             candidate = transcript.locator(".msg-candidate:not(.msg-pending)")
             await expect(interviewer).to_have_count(1, timeout=SLOW_MS)
             assert (await interviewer.first.inner_text()).strip()
+            # The question shows the resume or job-description line it came from.
+            why = interviewer.first.get_by_role("list", name="Why this question")
+            await expect(why).to_contain_text(re.compile(r"From (your resume|the job description), line \d+"))
 
             # First answer with Enter, second with the button.
             answer_box = page.get_by_label("Your answer")

@@ -31,6 +31,10 @@ class SourceLine:
     document_id: str | None
     line: int
     text: str
+    # Set when retrieval chose the question: the chunk (lines) that matched it, and how well.
+    chunk_start: int | None = None
+    chunk_end: int | None = None
+    score: float | None = None
 
 
 @dataclass
@@ -148,11 +152,14 @@ def build_plan(
     question_ids: Sequence[str | None],
     keywords: list[str],
     lines: Sequence[SourceLine],
+    grounds: dict[str, SourceLine] | None = None,
 ) -> Plan:
+    """`grounds`: lines retrieval already tied to some question ids; the rest get the best line."""
     used: set[tuple[str, int]] = set()
     planned: list[PlannedQuestion] = []
     for question, qid in zip(questions, question_ids, strict=True):
-        ground = best_line(lines, question, keywords, used)
+        chosen = (grounds or {}).get(qid or "")
+        ground = chosen or best_line(lines, question, keywords, used)
         if ground is not None:
             used.add((ground.source, ground.line))
         planned.append(

@@ -52,7 +52,9 @@ async def start(
     interview_id: uuid.UUID, user: CurrentUser, request: Request, llm: LLMDep
 ) -> StreamingResponse:
     factory = request.app.state.sessionmaker
-    prepared = await streaming.open_start(factory, user.id, interview_id)
+    prepared = await streaming.open_start(
+        factory, user.id, interview_id, retriever=request.app.state.retriever
+    )
     return StreamingResponse(
         streaming.sse_bytes(streaming.run_turn(factory, llm, prepared)),
         media_type="text/event-stream",

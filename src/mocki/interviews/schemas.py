@@ -40,6 +40,19 @@ class AnswerIn(BaseModel):
         return value.strip()
 
 
+class ProvenanceOut(BaseModel):
+    """The resume or job-description line an interviewer question came from."""
+
+    source: Literal["resume", "job_description"]
+    document_id: uuid.UUID | None
+    line: int
+    text: str
+    # When retrieval chose the question: the matching chunk's lines and its similarity.
+    chunk_start: int | None = None
+    chunk_end: int | None = None
+    score: float | None = None
+
+
 class TurnOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     seq: int
@@ -47,6 +60,7 @@ class TurnOut(BaseModel):
     text: str
     kind: str
     created_at: datetime
+    provenance: list[ProvenanceOut] = Field(default_factory=list)
 
 
 class InterviewOut(BaseModel):

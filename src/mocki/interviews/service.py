@@ -7,6 +7,7 @@ store when it ends), so no transaction stays open while the model talks.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from mocki.core.db import after_commit
 from mocki.core.errors import Conflict, Invalid, NotFound
 from mocki.core.timeutil import utcnow
 from mocki.documents import service as documents
-from mocki.interviews import repository
+from mocki.interviews import grounding, repository
 from mocki.interviews.engine import Context, InterviewEngine, Move, Plan, SourceLine, build_plan, keywords_for
 from mocki.interviews.engine import source_lines as split_lines
 from mocki.interviews.schemas import (
@@ -34,7 +35,10 @@ from mocki.llm import usage as llm_usage
 from mocki.llm.base import Usage
 from mocki.models import Interview, Report, Turn
 from mocki.questions import service as questions
+from mocki.retrieval.service import Retriever
 from mocki.tasks.names import GENERATE_REPORT, QUEUE_IO
+
+log = logging.getLogger(__name__)
 
 # A queued report older than this is dropped by the broker; ending again re-queues it.
 REPORT_EXPIRES_S = 3600
@@ -80,7 +84,14 @@ def interview_out(interview: Interview) -> InterviewOut:
 
 
 def turn_out(turn: Turn) -> TurnOut:
-    return TurnOut.model_validate(turn)
+    return TurnOut(
+        seq=turn.seq,
+        speaker=turn.speaker,
+        text=turn.text,
+        kind=turn.kind,
+        created_at=turn.created_at,
+        provenance=(turn.meta or {}).get("provenance") or [],
+    )
 
 
 async def _check_document(
@@ -162,13 +173,31 @@ async def _sources(session: AsyncSession, interview: Interview) -> tuple[str, st
     return resume, job, lines
 
 
+async def _retrieved(
+    session: AsyncSession, retriever: Retriever | None, interview: Interview
+) -> dict[uuid.UUID, grounding.Match]:
+    docs = [d for d in (interview.resume_id, interview.job_description_id) if d is not None]
+    if retriever is None or not docs:
+        return {}
+    try:
+        return await grounding.bank_matches(session, retriever, interview.owner_id, docs)
+    except Exception:  # retrieval is an improvement, never a reason an interview cannot start
+        log.exception("retrieval for interview %s failed; planning by keywords", interview.id)
+        return {}
+
+
 async def prepare_start(
     session: AsyncSession,
     owner_id: uuid.UUID,
     interview_id: uuid.UUID,
     engine: InterviewEngine = _default_engine,
+    retriever: Retriever | None = None,
 ) -> PreparedTurn:
-    """Plan the interview and choose the opening move; the opening itself is streamed after commit."""
+    """Plan the interview and choose the opening move; the opening itself is streamed after commit.
+
+    With a retriever, bank questions close to the indexed resume and job description rank higher
+    and are grounded in the chunk that matched them; without one (or before indexing finished),
+    keywords do both."""
     interview = await repository.lock_owned(session, owner_id, interview_id)
     if interview is None:
         raise _not_found()
@@ -178,6 +207,7 @@ async def prepare_start(
         raise Conflict("This interview has already started; send answers to /answer.", code="already_started")
     resume, job, lines = await _sources(session, interview)
     keywords = keywords_for(interview.target_role, resume, job)
+    matches = await _retrieved(session, retriever, interview)
     picked = await questions.pick_questions(
         session,
         owner_id,
@@ -185,13 +215,19 @@ async def prepare_start(
         role=interview.target_role,
         keywords=keywords,
         n=interview.length,
+        similarity={qid: m.score for qid, m in matches.items()},
     )
     if not picked:
         raise Conflict(
             "The question bank is empty, so there is nothing to ask. Seed it with `mocki db upgrade`.",
             code="no_questions",
         )
-    plan = build_plan(picked, [str(q.id) for q in picked], keywords, lines)
+    grounds = {
+        str(q.id): grounding.ground_in_chunk(matches[q.id], q.text, lines, keywords)
+        for q in picked
+        if q.id in matches
+    }
+    plan = build_plan(picked, [str(q.id) for q in picked], keywords, lines, grounds)
     ctx = Context(interview.target_role, interview.company, plan)
     move = engine.opening(ctx)
     seq = await repository.next_seq(session, interview_id)

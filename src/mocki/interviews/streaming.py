@@ -24,6 +24,7 @@ from mocki.interviews.engine import InterviewEngine, StreamGuard, finalize, warm
 from mocki.interviews.prompts import STOP
 from mocki.interviews.schemas import TurnOut
 from mocki.llm.base import LLM, LLMError, Usage
+from mocki.retrieval.service import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +70,12 @@ async def open_start(
     owner_id: uuid.UUID,
     interview_id: uuid.UUID,
     engine: InterviewEngine | None = None,
+    retriever: Retriever | None = None,
 ) -> service.PreparedTurn:
     async with session_scope(factory) as session:
         if engine is None:
-            return await service.prepare_start(session, owner_id, interview_id)
-        return await service.prepare_start(session, owner_id, interview_id, engine)
+            return await service.prepare_start(session, owner_id, interview_id, retriever=retriever)
+        return await service.prepare_start(session, owner_id, interview_id, engine, retriever)
 
 
 async def open_answer(
@@ -173,12 +175,19 @@ async def run_turn(
             text = None if error else finalize(guard.raw, move)
             if text is not None:
                 spoken, source = text, "model"
-            elif not error and guard.sent:
-                log.info(
-                    "interview %s turn %s: model text unusable, said the fallback",
-                    prepared.interview_id,
-                    prepared.seq,
-                )
+            else:
+                if not error and guard.sent:
+                    log.info(
+                        "interview %s turn %s: model text unusable, said the fallback",
+                        prepared.interview_id,
+                        prepared.seq,
+                    )
+                if not guard.sent:
+                    # Nothing was shown yet: stream the fallback too, so a client that renders
+                    # tokens always has the interviewer's words before "done".
+                    if stats.first_token_s is None:
+                        stats.first_token_s = time.perf_counter() - started
+                    yield TurnEvent("token", {"text": spoken})
         turn = await _store(factory, prepared, spoken, source, usage, error)
         stored = True
         _warm_next(llm, prepared, spoken)

@@ -142,6 +142,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/documents/{document_id}/reindex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reindex Document
+         * @description Rebuild the document's chunks and question–answer pairs (its old ones are replaced).
+         */
+        post: operations["reindex_document_api_v1_documents__document_id__reindex_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents/{document_id}/text": {
         parameters: {
             query?: never;
@@ -351,6 +371,23 @@ export interface paths {
         patch: operations["update_question_api_v1_questions__question_id__patch"];
         trace?: never;
     };
+    "/api/v1/retrieval/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search */
+        get: operations["search_api_v1_retrieval_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -407,6 +444,8 @@ export interface components {
         DocumentOut: {
             /** Char Count */
             char_count: number;
+            /** Chunk Count */
+            chunk_count: number;
             /**
              * Created At
              * Format: date-time
@@ -421,6 +460,15 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** Index Done */
+            index_done: number;
+            /** Index Error */
+            index_error: string | null;
+            /**
+             * Index Status
+             * @enum {string}
+             */
+            index_status: "none" | "queued" | "indexing" | "ready" | "failed";
             /**
              * Kind
              * @enum {string}
@@ -430,6 +478,8 @@ export interface components {
             media_type: string;
             /** Page Count */
             page_count: number | null;
+            /** Pair Count */
+            pair_count: number;
             /** Size Bytes */
             size_bytes: number;
             /**
@@ -580,6 +630,29 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /**
+         * ProvenanceOut
+         * @description The resume or job-description line an interviewer question came from.
+         */
+        ProvenanceOut: {
+            /** Chunk End */
+            chunk_end?: number | null;
+            /** Chunk Start */
+            chunk_start?: number | null;
+            /** Document Id */
+            document_id: string | null;
+            /** Line */
+            line: number;
+            /** Score */
+            score?: number | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "resume" | "job_description";
+            /** Text */
+            text: string;
         };
         /**
          * QuestionIn
@@ -738,6 +811,51 @@ export interface components {
             /** Structure */
             structure: number;
         };
+        /** SearchHit */
+        SearchHit: {
+            /** Answer */
+            answer: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "resume" | "job_description" | "question";
+            /** Origin */
+            origin: string;
+            /**
+             * Pair Id
+             * Format: uuid
+             */
+            pair_id: string;
+            /** Question */
+            question: string;
+            /** Question Id */
+            question_id: string | null;
+            /** Score */
+            score: number;
+            /** Score Answer */
+            score_answer: number;
+            /** Score Query */
+            score_query: number;
+            source: components["schemas"]["SourceLines"] | null;
+        };
+        /**
+         * SourceLines
+         * @description Where in a resume or job description a pair came from (1-based, inclusive lines).
+         */
+        SourceLines: {
+            /**
+             * Document Id
+             * Format: uuid
+             */
+            document_id: string;
+            /** End Line */
+            end_line: number;
+            /** Start Line */
+            start_line: number;
+            /** Text */
+            text: string;
+        };
         /** TextDocumentIn */
         TextDocumentIn: {
             /**
@@ -776,6 +894,8 @@ export interface components {
             created_at: string;
             /** Kind */
             kind: string;
+            /** Provenance */
+            provenance?: components["schemas"]["ProvenanceOut"][];
             /** Seq */
             seq: number;
             /**
@@ -1137,6 +1257,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reindex_document_api_v1_documents__document_id__reindex_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -1667,6 +1818,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QuestionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_api_v1_retrieval_search_get: {
+        parameters: {
+            query: {
+                /** @description what to look for */
+                q: string;
+                /** @description repeat for several; default all */
+                scope?: ("resume" | "job_description" | "question")[] | null;
+                k?: number;
+                mode?: "query" | "answer" | "merged";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchHit"][];
                 };
             };
             /** @description Validation Error */

@@ -26,7 +26,15 @@ export function DocumentsPanel() {
     void load();
   }, [load]);
 
-  const working = documents?.some((d) => d.status === "pending" || d.status === "processing") ?? false;
+  const working =
+    documents?.some(
+      (d) =>
+        d.status === "pending" ||
+        d.status === "processing" ||
+        d.index_status === "queued" ||
+        d.index_status === "indexing" ||
+        (d.index_status === "ready" && d.index_done < d.chunk_count),
+    ) ?? false;
   usePolling(load, POLL_MS, working);
 
   async function remove(doc: DocumentOut) {
@@ -66,6 +74,7 @@ export function DocumentsPanel() {
                     {doc.error || "Processing failed."}
                   </p>
                 )}
+                {doc.status === "ready" && <IndexProgress doc={doc} />}
               </div>
               <span className={`badge badge-${doc.status}`} aria-label={`Status: ${doc.status}`}>
                 {doc.status}
@@ -174,5 +183,28 @@ function AddDocumentForm({ onAdded }: { onAdded: (doc: DocumentOut) => void }) {
         {busy ? "Adding…" : "Add document"}
       </button>
     </form>
+  );
+}
+
+/** The retrieval index: searchable once "ready"; the model's extra questions keep arriving after. */
+function IndexProgress({ doc }: { doc: DocumentOut }) {
+  if (doc.index_status === "failed") {
+    return (
+      <p className="error small" role="alert">
+        {doc.index_error || "Indexing failed."}
+      </p>
+    );
+  }
+  let text: string;
+  if (doc.index_status === "queued") text = "Waiting to be indexed…";
+  else if (doc.index_status === "indexing") text = `Indexing ${doc.chunk_count} sections…`;
+  else if (doc.index_status === "ready" && doc.index_done < doc.chunk_count)
+    text = `Indexed · writing practice questions ${doc.index_done}/${doc.chunk_count}`;
+  else if (doc.index_status === "ready") text = `Indexed · ${doc.pair_count} question–answer pairs`;
+  else return null;
+  return (
+    <span className="muted small" role="status" data-index-status={doc.index_status}>
+      {text}
+    </span>
   );
 }

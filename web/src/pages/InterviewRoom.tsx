@@ -177,7 +177,7 @@ export function InterviewRoom() {
           <p className="muted">The interviewer is getting ready…</p>
         )}
         {turns.map((turn) => (
-          <Message key={turn.seq} speaker={turn.speaker} text={turn.text} />
+          <Message key={turn.seq} speaker={turn.speaker} text={turn.text} provenance={turn.provenance} />
         ))}
         {pendingAnswer !== null && <Message speaker="candidate" text={pendingAnswer} pending />}
         {streamed !== null && <Message speaker="interviewer" text={streamed} pending />}
@@ -216,7 +216,21 @@ export function InterviewRoom() {
   );
 }
 
-function Message({ speaker, text, pending }: { speaker: string; text: string; pending?: boolean }) {
+type Provenance = NonNullable<Turn["provenance"]>;
+
+const SOURCE_LABEL: Record<string, string> = { resume: "your resume", job_description: "the job description" };
+
+function Message({
+  speaker,
+  text,
+  pending,
+  provenance,
+}: {
+  speaker: string;
+  text: string;
+  pending?: boolean;
+  provenance?: Provenance;
+}) {
   const who = speaker === "interviewer" ? "Interviewer" : "You";
   return (
     <article className={`msg msg-${speaker}${pending ? " msg-pending" : ""}`} aria-label={`${who} says`}>
@@ -225,6 +239,27 @@ function Message({ speaker, text, pending }: { speaker: string; text: string; pe
         {text}
         {pending && speaker === "interviewer" && <span className="cursor" aria-hidden="true" />}
       </p>
+      {provenance && provenance.length > 0 && <Sources provenance={provenance} />}
     </article>
+  );
+}
+
+/** Where a question came from: the resume or job-description line, as the candidate wrote it. */
+export function Sources({ provenance }: { provenance: Provenance }) {
+  return (
+    <ul className="provenance" aria-label="Why this question">
+      {provenance.map((p) => {
+        const span =
+          p.chunk_start != null && p.chunk_end != null && p.chunk_end !== p.chunk_start
+            ? ` (section lines ${p.chunk_start}–${p.chunk_end})`
+            : "";
+        return (
+          <li key={`${p.document_id}-${p.line}`}>
+            From {SOURCE_LABEL[p.source] ?? p.source}, line {p.line}
+            {span}: <q>{p.text}</q>
+          </li>
+        );
+      })}
+    </ul>
   );
 }
