@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import httpx
 import openai
 from openai import AsyncOpenAI
 
 from mocki.llm.base import ChatMessage, ChatStream, Completion, LLMError, Usage
+
+log = logging.getLogger(__name__)
 
 # Errors worth another try: the server was busy, restarting or briefly unreachable.
 _TRANSIENT = (
@@ -163,8 +165,8 @@ class OpenAICompatLLM:
                 )
                 if response.status_code == 200:
                     return int(response.json()["count"]) + overhead
-            except (httpx.HTTPError, KeyError, ValueError):
-                pass
+            except Exception:
+                log.debug("token count endpoint failed; estimating", exc_info=True)
             self._tokenize_supported = False
         return len(text) // 4 + overhead
 
