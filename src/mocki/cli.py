@@ -23,7 +23,11 @@ bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: each prints a ta
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(models_app, name="models")
+eval_app = typer.Typer(
+    no_args_is_help=True, help="Quality evaluations: each prints a table; --json writes figures."
+)
 app.add_typer(bench_app, name="bench")
+app.add_typer(eval_app, name="eval")
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +46,8 @@ def _settings() -> Settings:
 
 
 def upgrade_database(settings: Settings) -> int:
-    """Apply migrations and seed the built-in question bank; returns the bank size."""
+    """Apply migrations, seed the built-in question bank and embed what of it is new; returns the
+    bank size. The api process replays the new pairs into the vector store when it starts."""
     from alembic import command
     from alembic.config import Config
 
@@ -57,12 +62,22 @@ def upgrade_database(settings: Settings) -> int:
 async def _seed(settings: Settings) -> int:
     from mocki.core.db import make_engine, make_sessionmaker, session_scope
     from mocki.questions.service import seed_builtin
+    from mocki.retrieval import indexing
+    from mocki.retrieval.embeddings import make_embedder
 
     engine = make_engine(settings.resolved_database_url)
+    embedder = make_embedder(settings, inline=True)
     try:
         async with session_scope(make_sessionmaker(engine)) as session:
-            return await seed_builtin(session)
+            count = await seed_builtin(session)
+        async with session_scope(make_sessionmaker(engine)) as session:
+            stale = await indexing.stale_questions(session, embedder, None)
+            if stale:
+                typer.echo(f"embedding {len(stale)} built-in questions ...")
+                await indexing.index_questions(session, embedder, settings, stale)
+        return count
     finally:
+        await embedder.aclose()
         await engine.dispose()
 
 
@@ -262,6 +277,75 @@ def bench_interview(
 ) -> None:
     """First-token and turn latency, prompt tokens and peak memory of a scripted interview."""
     figures = _bench_module("interview").run(model=model, turns=turns)
+    _write_json(json_path, figures)
+
+
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@bench_app.command("llm-cache")
+def bench_llm_cache(
+    data: Annotated[Path, typer.Option(help="reference data folder (questions/*.jsonl)")] = SHARED_DATA,
+    model: Annotated[
+        str, typer.Option(help="packaged model answering the misses: default | fast | tiny")
+    ] = "tiny",
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Replay repeated and paraphrased interview prompts: LLM calls saved and wrong semantic hits."""
+    figures = _bench_module("llm_cache").run(data=data, model=model)
+    _write_json(json_path, figures)
+
+
+@bench_app.command("retrieval")
+def bench_retrieval(
+    data: Annotated[Path, typer.Option(help="reference data folder (questions/qa.jsonl)")] = SHARED_DATA,
+    sizes: Annotated[
+        str, typer.Option(help="corpus sizes for query latency, comma-separated")
+    ] = "10000,100000",
+    queries: Annotated[int, typer.Option(min=10, help="queries timed per corpus size")] = 200,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Index the KB on the embedded default, then query latency and memory at larger corpus sizes."""
+    size_list = [int(x) for x in sizes.split(",") if x.strip()]
+    figures = _bench_module("retrieval").run(data=data, sizes=size_list, queries=queries)
+    _write_json(json_path, figures)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    kb: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="JSONL: id, category, question, answer")
+    ],
+    cases: Annotated[
+        Path,
+        typer.Option(exists=True, dir_okay=False, help="JSONL: query, expected_id, also_acceptable_ids_auto"),
+    ],
+    k: Annotated[int, typer.Option(min=1, max=100, help="depth for top-k")] = 3,
+    mode: Annotated[
+        list[str] | None, typer.Option(help="query | answer | merged (repeat for several; default all)")
+    ] = None,
+    weight: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="query-vector weight (merged)")
+    ] = None,
+    fusion: Annotated[str | None, typer.Option(help="weighted | rrf")] = None,
+    sweep: Annotated[
+        bool, typer.Option(help="also print top-1/top-k/MRR for a range of weights and RRF")
+    ] = False,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Index a KB of question–answer pairs and measure top-1, top-k and MRR per mode and category."""
+    from mocki.retrieval import evaluate
+    from mocki.retrieval.embeddings import EmbeddingError
+    from mocki.retrieval.store import VectorStoreError
+
+    settings = _settings()
+    try:
+        figures = evaluate.run(
+            settings, kb, cases, k=k, modes=mode or ["query", "answer", "merged"], weight=weight,
+            fusion=fusion, sweep=sweep,
+        )  # fmt: skip
+    except (evaluate.EvalInputError, EmbeddingError, VectorStoreError) as exc:
+        _fail(str(exc))
     _write_json(json_path, figures)
 
 

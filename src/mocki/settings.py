@@ -52,7 +52,7 @@ class EmbeddingSettings(BaseModel):
     max_tokens: int = 256
     # The answer side of a pair is embedded from its first tokens only (faster, and measured
     # more accurate than the whole answer on the dev cases).
-    answer_max_tokens: int = 96
+    answer_max_tokens: int = 64
     threads: int = 2
     # Redis embedding cache, keyed by model + max tokens + text hash; 0 turns it off.
     cache_ttl_s: int = 14 * 24 * 3600
