@@ -66,7 +66,8 @@ async def _seed(settings: Settings) -> int:
     from mocki.retrieval.embeddings import make_embedder
 
     engine = make_engine(settings.resolved_database_url)
-    embedder = make_embedder(settings, inline=True)
+    # In its own short-lived process: `mocki up` lives on and should not keep the model's memory.
+    embedder = make_embedder(settings)
     try:
         async with session_scope(make_sessionmaker(engine)) as session:
             count = await seed_builtin(session)
