@@ -1,4 +1,4 @@
-"""retrieval: chunks, qa pairs, vector sync outbox
+"""retrieval: chunks, qa pairs, vector sync outbox; llm_calls.cached
 
 Revision ID: 0002
 Revises: 0001
@@ -110,8 +110,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("index_done", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("index_generation", sa.Integer(), server_default="0", nullable=False))
 
+    with op.batch_alter_table("llm_calls", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("cached", sa.String(length=16), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("llm_calls", schema=None) as batch_op:
+        batch_op.drop_column("cached")
+
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_column("index_generation")
         batch_op.drop_column("index_done")

@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
 from mocki import __version__
@@ -44,9 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.redis = Redis.from_url(settings.resolved_redis_url)
-        app.state.llm = make_llm(settings)
-        app.state.celery = make_celery(settings)
         embedder = make_embedder(settings, redis=app.state.redis)
+        # Behind the answer cache (exact, then semantic), scoped per user by the callers.
+        app.state.llm = make_llm(settings, redis=app.state.redis, embedder=embedder)
+        app.state.celery = make_celery(settings)
         store, syncer = _open_vectors(app, settings)
         app.state.retriever = Retriever(store, embedder, settings.retrieval) if store is not None else None
         app.state.vector_sync = syncer
@@ -86,6 +88,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         retrieval_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        # This process's counters (the LLM answer cache among them), in Prometheus' text format.
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
     async def health() -> JSONResponse:

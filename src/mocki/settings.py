@@ -76,8 +76,9 @@ class LLMCacheSettings(BaseModel):
     enabled: bool = True
     ttl_s: int = 24 * 3600
     # Cosine similarity of the last user message above which a cached answer in the same
-    # context is reused (tuned by `mocki bench llm-cache`).
-    semantic_threshold: float = 0.92
+    # context is reused. `mocki bench llm-cache`: the closest wrong match seen was 0.953, so 0.96
+    # served no wrong answer and still saved 49 % of calls (above 1.0: exact matches only).
+    semantic_threshold: float = 0.96
     max_entries_per_context: int = 200
 
 

@@ -24,6 +24,7 @@ from mocki.interviews.engine import InterviewEngine, StreamGuard, finalize, warm
 from mocki.interviews.prompts import STOP
 from mocki.interviews.schemas import TurnOut
 from mocki.llm.base import LLM, LLMError, Usage
+from mocki.llm.cache import scoped
 from mocki.retrieval.service import Retriever
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,8 @@ async def run_turn(
     stats: TurnStats | None = None,
 ) -> AsyncIterator[TurnEvent]:
     """Yield turn → token* → (error) → done; the interviewer turn is stored before "done"."""
+    # Cached answers are this candidate's own: a turn may quote their resume or their words.
+    llm = scoped(llm, str(prepared.owner_id))
     stats = stats or TurnStats()
     started = time.perf_counter()
     move = prepared.move

@@ -22,6 +22,7 @@ class Usage:
     error: str | None = None
     # True when the endpoint sent no usage and the counts were made client-side.
     estimated: bool = False
+    cached: str | None = None  # "exact" | "semantic" when served from the answer cache
 
 
 @dataclass

@@ -32,6 +32,7 @@ def record(
         latency_s=round(usage.latency_s, 4),
         first_token_s=None if usage.first_token_s is None else round(usage.first_token_s, 4),
         tokens_estimated=usage.estimated,
+        cached=usage.cached,
         status="error" if message else "ok",
         error=message[:500] if message else None,
         created_at=utcnow(),

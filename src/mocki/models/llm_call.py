@@ -29,5 +29,7 @@ class LLMCall(IdMixin, Base):
     # The endpoint sent no usage; the counts were made client-side.
     tokens_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="ok")  # ok|error
+    # exact | semantic: answered from the answer cache, no model call was made.
+    cached: Mapped[str | None] = mapped_column(String(16), nullable=True)
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

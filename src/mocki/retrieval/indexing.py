@@ -31,6 +31,7 @@ from tokenizers import Tokenizer
 from mocki.core.db import after_commit, session_scope
 from mocki.core.errors import DomainError
 from mocki.llm.base import LLM, LLMError
+from mocki.llm.cache import scoped
 from mocki.models import Chunk, Document, QAPair, Question, VectorSync
 from mocki.retrieval import pairs as pair_text
 from mocki.retrieval.chunking import chunk_text
@@ -220,6 +221,8 @@ async def build_pairs(
     n = settings.retrieval.pairs_per_chunk
     if n <= 0:
         return added
+    # Re-indexing the same text is answered from the cache; only this user's entries are used.
+    llm = scoped(llm, str(job.owner_id))
     for chunk_id, text in job.chunks:
         try:
             done = await llm.complete(

@@ -64,10 +64,11 @@ async def _build(doc_id: uuid.UUID, generation: int) -> int:
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url, poolclass=NullPool)
     redis: Redis[bytes] = Redis.from_url(settings.resolved_redis_url)
-    llm = make_llm(settings)
+    embedder = _embedder(settings, redis)
+    llm = make_llm(settings, redis=redis, embedder=embedder)
     try:
         return await indexing.build_pairs(
-            make_sessionmaker(engine), llm, _embedder(settings, redis), settings, doc_id, generation
+            make_sessionmaker(engine), llm, embedder, settings, doc_id, generation
         )
     finally:
         await llm.aclose()
