@@ -312,6 +312,44 @@ def bench_retrieval(
     _write_json(json_path, figures)
 
 
+@bench_app.command("memory")
+def bench_memory(
+    data: Annotated[Path, typer.Option(help="folder with transcripts.jsonl")] = SHARED_DATA / "transcripts",
+    budget: Annotated[int, typer.Option(min=200, help="context token budget")] = 1200,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Replay real transcripts turn by turn: prompt tokens against the full history, facts kept."""
+    figures = _bench_module("memory").run(data=data, budget=budget)
+    _write_json(json_path, figures)
+
+
+@bench_app.command("sandbox")
+def bench_sandbox(
+    runs: Annotated[int, typer.Option(min=5, help="submissions per language")] = 40,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Submissions per second through the code sandbox, per language, against a bare subprocess."""
+    figures = _bench_module("sandbox").run(runs=runs)
+    _write_json(json_path, figures)
+
+
+@eval_app.command("intents")
+def eval_intents(
+    data: Annotated[
+        Path | None, typer.Option(help="labelled JSONL: text, intent (default: the held-out set)")
+    ] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Accuracy and a confusion matrix of the candidate-turn intent classifier."""
+    from mocki.interviews import intents
+
+    try:
+        figures = intents.evaluate_file(_settings(), data)
+    except intents.IntentDataError as exc:
+        _fail(str(exc))
+    _write_json(json_path, figures)
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     kb: Annotated[
