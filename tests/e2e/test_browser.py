@@ -186,6 +186,8 @@ async def test_interview_in_the_browser(chromium: str, api_server: str, tmp_path
                 "At my last job I led the billing migration to Celery and Redis. I split the work into "
                 "small releases, measured error rates, and we cut failed invoices by half."
             )
+            # As a user would: send once the button says an answer can go.
+            await expect(page.get_by_role("button", name="Send answer")).to_be_enabled(timeout=SLOW_MS)
             await answer_box.press("Enter")
             await expect(candidate).to_have_count(1, timeout=SLOW_MS)
             await expect(interviewer).to_have_count(2, timeout=SLOW_MS)

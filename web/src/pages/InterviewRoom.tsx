@@ -58,6 +58,8 @@ export function InterviewRoom() {
               setStreamed(null);
               setTurns((ts) => [...ts, turn]);
               setFinished(isFinished);
+              // The turn is stored: the next answer may go now, not after the refresh below.
+              setStreaming(false);
             },
           },
           controller.signal,
