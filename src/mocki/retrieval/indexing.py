@@ -165,22 +165,33 @@ async def _add_pairs(
         [p.answer for _, p in items], max_tokens=settings.embeddings.answer_max_tokens
     )
     for (chunk_id, spec), q, a in zip(items, queries, answers, strict=True):
-        session.add(
-            QAPair(
-                owner_id=doc.owner_id,
-                kind=doc.kind,
-                source_id=doc.id,
-                document_id=doc.id,
-                chunk_id=chunk_id,
-                question=spec.question,
-                answer=spec.answer,
-                origin=spec.origin,
-                embed_model=embedder.model_id,
-                query_vec=to_bytes(q),
-                answer_vec=to_bytes(a),
-            )
-        )
+        row = _pair_row(spec, q, a, embedder.model_id, owner_id=doc.owner_id, kind=doc.kind, source_id=doc.id)
+        row.document_id, row.chunk_id = doc.id, chunk_id
+        session.add(row)
     mark_changed(session, doc.id)
+
+
+def _pair_row(
+    spec: pair_text.PairSpec,
+    query_vec: np.ndarray,
+    answer_vec: np.ndarray,
+    model_id: str,
+    *,
+    owner_id: uuid.UUID | None,
+    kind: str,
+    source_id: uuid.UUID,
+) -> QAPair:
+    return QAPair(
+        owner_id=owner_id,
+        kind=kind,
+        source_id=source_id,
+        question=spec.question,
+        answer=spec.answer,
+        origin=spec.origin,
+        embed_model=model_id,
+        query_vec=to_bytes(query_vec),
+        answer_vec=to_bytes(answer_vec),
+    )
 
 
 async def _locked_current(session: AsyncSession, document_id: uuid.UUID, generation: int) -> Document | None:
@@ -292,20 +303,11 @@ async def index_questions(
     ids = [q.id for q in questions]
     await session.execute(delete(QAPair).where(QAPair.source_id.in_(ids)))
     for question, spec, q, a in zip(questions, specs, queries, answers, strict=True):
-        session.add(
-            QAPair(
-                owner_id=question.owner_id,
-                kind="question",
-                source_id=question.id,
-                question_id=question.id,
-                question=spec.question,
-                answer=spec.answer,
-                origin=spec.origin,
-                embed_model=embedder.model_id,
-                query_vec=to_bytes(q),
-                answer_vec=to_bytes(a),
-            )
+        row = _pair_row(
+            spec, q, a, embedder.model_id, owner_id=question.owner_id, kind="question", source_id=question.id
         )
+        row.question_id = question.id
+        session.add(row)
         mark_changed(session, question.id)
     return len(questions)
 
