@@ -20,10 +20,11 @@ from mocki.core.db import make_engine, make_sessionmaker
 from mocki.core.errors import NotFound, install_error_handlers
 from mocki.core.limits import BodySizeLimit
 from mocki.documents.router import router as documents_router
+from mocki.interviews.intents import IntentClassifier
 from mocki.interviews.router import router as interviews_router
 from mocki.llm.factory import make_llm
 from mocki.questions.router import router as questions_router
-from mocki.retrieval.embeddings import Embedder, EmbeddingError, make_embedder
+from mocki.retrieval.embeddings import Embedder, make_embedder
 from mocki.retrieval.router import router as retrieval_router
 from mocki.retrieval.service import Retriever
 from mocki.retrieval.store import VectorStore, VectorStoreBusy, open_store
@@ -48,12 +49,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         embedder = make_embedder(settings, redis=app.state.redis)
         # Behind the answer cache (exact, then semantic), scoped per user by the callers.
         app.state.llm = make_llm(settings, redis=app.state.redis, embedder=embedder)
+        app.state.llm_plain = make_llm(settings)
         app.state.celery = make_celery(settings)
         store, syncer = _open_vectors(app, settings)
         app.state.retriever = Retriever(store, embedder, settings.retrieval) if store is not None else None
         app.state.vector_sync = syncer
-        # Start the embedding process and load its model now, not on the first interview.
-        warm = asyncio.create_task(_warm(embedder))
+        # Intents of candidate turns; the plain client, so no cached label crosses users.
+        app.state.intents = IntentClassifier(settings, embedder, app.state.llm_plain)
+        # Start the embedding process and load its model (and the intent model: trained once,
+        # then cached under the data directory) now, not on the first interview. Tests skip the
+        # intent model: each test app has its own data directory and would train it again.
+        warm = asyncio.create_task(_warm(embedder, None if settings.env == "test" else app.state.intents))
         try:
             yield
         finally:
@@ -64,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if store is not None:
                 store.close()
             await app.state.llm.aclose()
+            await app.state.llm_plain.aclose()
             await app.state.redis.aclose()
             await engine.dispose()
 
@@ -102,11 +109,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-async def _warm(embedder: Embedder) -> None:
+async def _warm(embedder: Embedder, intents: IntentClassifier | None) -> None:
     try:
         await embedder.embed(["warm-up"])
-    except EmbeddingError as exc:  # reported again, with context, by the first real call
-        log.warning("embedding model warm-up failed: %s", exc)
+        if intents is not None:
+            await intents.classify("warm-up")
+    except Exception as exc:  # reported again, with context, by the first real call
+        log.warning("warm-up failed: %s", exc)
 
 
 def _open_vectors(app: FastAPI, settings: Settings) -> tuple[VectorStore | None, VectorSyncer | None]:

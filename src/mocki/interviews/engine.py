@@ -228,7 +228,7 @@ FALLBACK_FOLLOW_UP = {
 class Move:
     """One interviewer turn to produce: the prompt for the model and a text that always works."""
 
-    kind: Literal["question", "follow_up", "closing"]
+    kind: Literal["question", "follow_up", "closing", "clarify", "hint", "redirect"]
     fallback: str
     messages: list[ChatMessage] | None  # None: say `fallback` as it is, no model call
     max_tokens: int = 90
@@ -390,6 +390,35 @@ def warm_messages(ctx: Context) -> list[ChatMessage] | None:
     return prompts.warm(context)
 
 
+def _hint(q: PlannedQuestion) -> str:
+    if q.category == "behavioural":
+        tip = (
+            "pick one specific situation, say what you were responsible for, what you did yourself, "
+            "and how it turned out, with a number if you have one"
+        )
+    else:
+        tip = (
+            "start from the simplest approach you can think of, say where it falls short, then improve "
+            "it, naming the tools or numbers involved"
+        )
+    return f"Here is a hint: {tip}. Whenever you are ready: {q.text}"
+
+
+# Replies that keep the current question: fixed text, no model call, no follow-up used up.
+STAY_REPLIES: dict[str, Callable[[PlannedQuestion], str]] = {
+    "clarification": lambda q: (
+        f"Of course. Put simply: {q.text} Answer from your own experience; a concrete example is best."
+    ),
+    "hint": _hint,
+    "off_topic": lambda q: f"Let's keep our time for the interview. {q.text}",
+}
+STAY_KIND: dict[str, Literal["clarify", "hint", "redirect"]] = {
+    "clarification": "clarify",
+    "hint": "hint",
+    "off_topic": "redirect",
+}
+
+
 def single_router(interviewer: Interviewer) -> Router:
     return lambda _question: interviewer
 
@@ -410,6 +439,47 @@ class InterviewEngine:
         ctx.may_follow_up = interviewer.may_follow_up(ctx, plan.questions[0])
         return interviewer.opening(ctx, 0)
 
+    def after_turn(self, ctx: Context, text: str, intent: str) -> Move:
+        """The next move for a candidate turn of this intent (see interviews/intents.py).
+
+        Only an answer (or submitted code) can earn a follow-up. A request for clarification, a
+        hint or an off-topic remark gets a fixed reply and the same question again, without using
+        up a follow-up; "another topic" moves on; "end" closes the interview.
+        """
+        plan = ctx.plan
+        current = plan.current
+        if intent == "end":
+            plan.cursor, plan.finished = len(plan.questions), True
+            return self.route(None).closing(ctx)
+        if intent == "change_topic":
+            return self._next(ctx, text)
+        if current is not None and intent in STAY_REPLIES:
+            ctx.answer_context = answer_context(ctx)
+            return Move(
+                kind=STAY_KIND[intent],
+                fallback=STAY_REPLIES[intent](current),
+                messages=None,
+                question_index=plan.cursor,
+                question_id=current.id,
+                provenance=_provenance(current.ground),
+                reason=intent,
+                agent=self.route(current).name,
+            )
+        return self.after_answer(ctx, text)
+
+    def _next(self, ctx: Context, previous_answer: str) -> Move:
+        plan = ctx.plan
+        ctx.answer_context = answer_context(ctx)
+        nxt = plan.cursor + 1
+        if nxt < len(plan.questions):
+            plan.cursor, plan.asked = nxt, plan.asked + 1
+            interviewer = self.route(plan.questions[nxt])
+            ctx.may_follow_up = interviewer.may_follow_up(ctx, plan.questions[nxt])
+            return interviewer.next_question(ctx, nxt, previous_answer)
+        plan.cursor = len(plan.questions)
+        plan.finished = True
+        return self.route(None).closing(ctx)
+
     def after_answer(self, ctx: Context, answer: str) -> Move:
         plan = ctx.plan
         current = plan.current
@@ -422,15 +492,7 @@ class InterviewEngine:
                 current.follow_ups += 1
                 ctx.may_follow_up = interviewer.may_follow_up(ctx, current)
                 return interviewer.follow_up(ctx, plan.cursor, answer, reason)
-        nxt = plan.cursor + 1
-        if nxt < len(plan.questions):
-            plan.cursor, plan.asked = nxt, plan.asked + 1
-            interviewer = self.route(plan.questions[nxt])
-            ctx.may_follow_up = interviewer.may_follow_up(ctx, plan.questions[nxt])
-            return interviewer.next_question(ctx, nxt, answer)
-        plan.cursor = len(plan.questions)
-        plan.finished = True
-        return self.route(None).closing(ctx)
+        return self._next(ctx, answer)
 
 
 # ------------------------------------------------------------------------------ output guard

@@ -54,7 +54,7 @@ async def bank_matches(
         .limit(MAX_CHUNKS)
     )
     best: dict[uuid.UUID, Match] = {}
-    for vector, chunk in rows.tuples():
+    for vector, chunk in rows:
         for found in await search_vector(
             session, retriever, owner_id, from_bytes(vector), ["question"], k=PER_CHUNK
         ):

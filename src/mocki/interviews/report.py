@@ -76,7 +76,8 @@ def pair_turns(turns: Sequence[Turn], plan: Plan) -> list[QA]:
             elif turn.kind == "follow_up" and current is not None:
                 current.seqs.append(turn.seq)
                 current.prompts.append(turn.text)
-        elif turn.speaker == "candidate" and current is not None:
+        elif turn.speaker == "candidate" and current is not None and turn.kind == "answer":
+            # Requests (clarification, a hint, another topic, ending) are not answers to score.
             current.seqs.append(turn.seq)
             current.answers.append(turn.text)
     return [item for item in items if item.answers]

@@ -67,7 +67,9 @@ async def answer(
     interview_id: uuid.UUID, body: AnswerIn, user: CurrentUser, request: Request, llm: LLMDep
 ) -> StreamingResponse:
     factory = request.app.state.sessionmaker
-    prepared = await streaming.open_answer(factory, user.id, interview_id, body.text)
+    prepared = await streaming.open_answer(
+        factory, user.id, interview_id, body.text, intents=request.app.state.intents
+    )
     return StreamingResponse(
         streaming.sse_bytes(streaming.run_turn(factory, llm, prepared)),
         media_type="text/event-stream",

@@ -11,7 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from celery import Celery
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,32 @@ from mocki.tasks.names import GENERATE_REPORT, QUEUE_IO
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class TurnIntent:
+    """What the candidate's turn was classified as, and what the engine acts on: a non-answer
+    intent is acted on only when the classifier is confident, since treating an answer as "end"
+    or "another topic" costs the candidate more than answering a request as if it were an answer."""
+
+    label: str
+    confidence: float
+
+    MIN_CONFIDENCE: ClassVar[dict[str, float]] = {"end": 0.8, "change_topic": 0.7}
+    DEFAULT_MIN: ClassVar[float] = 0.6
+
+    @property
+    def acted_on(self) -> str:
+        if self.label in ("answer", "code_submission"):
+            return "answer"
+        needed = self.MIN_CONFIDENCE.get(self.label, self.DEFAULT_MIN)
+        return self.label if self.confidence >= needed else "answer"
+
+    @property
+    def kind(self) -> str:
+        """The stored turn's kind: "answer" (scored in the report) or the request acted on."""
+        return self.acted_on
+
+
 # A queued report older than this is dropped by the broker; ending again re-queues it.
 REPORT_EXPIRES_S = 3600
 # An interviewer turn that has not been stored after this long was lost (a crashed process);
@@ -47,6 +73,10 @@ REPORT_EXPIRES_S = 3600
 PENDING_STALE = timedelta(seconds=180)
 
 _default_engine = InterviewEngine()
+
+
+def default_engine() -> InterviewEngine:
+    return _default_engine
 
 
 @dataclass
@@ -244,8 +274,10 @@ async def prepare_answer(
     interview_id: uuid.UUID,
     text: str,
     engine: InterviewEngine = _default_engine,
+    intent: TurnIntent | None = None,
 ) -> PreparedTurn:
-    """Store the candidate's answer and decide the next move (follow-up, next question or closing)."""
+    """Store the candidate's turn and decide the next move (follow-up, next question, a reply to a
+    request for clarification or a hint, or closing). Without an intent the turn is an answer."""
     interview = await repository.lock_owned(session, owner_id, interview_id)
     if interview is None:
         raise _not_found()
@@ -274,13 +306,14 @@ async def prepare_answer(
         speaker="candidate",
         text=text,
         question_id=uuid.UUID(current.id) if current and current.id else None,
-        kind="answer",
-        meta={"question_index": plan.cursor},
+        kind="answer" if intent is None else intent.kind,
+        meta={"question_index": plan.cursor}
+        | ({} if intent is None else {"intent": intent.label, "intent_confidence": intent.confidence}),
         created_at=now,
     )
     session.add(candidate)
     ctx = Context(interview.target_role, interview.company, plan, last_question=last_question)
-    move = engine.after_answer(ctx, text)
+    move = engine.after_turn(ctx, text, "answer" if intent is None else intent.acted_on)
     plan.pending = {"since": now.isoformat(), "seq": seq + 1}
     interview.plan = plan.to_json()
     await session.flush()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mocki.core.db import session_scope
 from mocki.interviews import service
 from mocki.interviews.engine import InterviewEngine, StreamGuard, finalize, warm_messages
+from mocki.interviews.intents import IntentClassifier
 from mocki.interviews.prompts import STOP
 from mocki.interviews.schemas import TurnOut
 from mocki.llm.base import LLM, LLMError, Usage
@@ -79,17 +80,32 @@ async def open_start(
         return await service.prepare_start(session, owner_id, interview_id, engine, retriever)
 
 
+async def classify(intents: IntentClassifier | None, text: str) -> service.TurnIntent | None:
+    """The candidate turn's intent; None (an answer) when there is no classifier or it failed."""
+    if intents is None:
+        return None
+    try:
+        result = await intents.classify(text)
+    except Exception:  # classifying is a refinement: the turn is then taken as an answer
+        log.exception("intent classification failed; taking the turn as an answer")
+        return None
+    return service.TurnIntent(result.intent, result.confidence)
+
+
 async def open_answer(
     factory: async_sessionmaker[AsyncSession],
     owner_id: uuid.UUID,
     interview_id: uuid.UUID,
     text: str,
     engine: InterviewEngine | None = None,
+    intents: IntentClassifier | None = None,
 ) -> service.PreparedTurn:
+    # Classified before the transaction: no row lock is held while the model looks at the text.
+    intent = await classify(intents, text)
     async with session_scope(factory) as session:
-        if engine is None:
-            return await service.prepare_answer(session, owner_id, interview_id, text)
-        return await service.prepare_answer(session, owner_id, interview_id, text, engine)
+        return await service.prepare_answer(
+            session, owner_id, interview_id, text, engine or service.default_engine(), intent
+        )
 
 
 async def _store(
