@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from mocki import __version__
 from mocki.auth.router import router as auth_router
+from mocki.coding.router import router as coding_router
 from mocki.core.db import make_engine, make_sessionmaker
 from mocki.core.errors import NotFound, install_error_handlers
 from mocki.core.limits import BodySizeLimit
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         questions_router,
         interviews_router,
         retrieval_router,
+        coding_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

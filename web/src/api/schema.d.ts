@@ -89,6 +89,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/coding/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Problems */
+        get: operations["list_problems_api_v1_coding_problems_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/coding/problems/{problem_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Problem */
+        get: operations["get_problem_api_v1_coding_problems__problem_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/coding/problems/{problem_id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Code
+         * @description Run the code against the problem's tests: a wrong answer is a 200 with verdict "failed".
+         */
+        post: operations["run_code_api_v1_coding_problems__problem_id__run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents": {
         parameters: {
             query?: never;
@@ -440,6 +494,31 @@ export interface components {
              */
             title: string;
         };
+        /**
+         * CaseOut
+         * @description One test's result; a hidden test shows only its status and time.
+         */
+        CaseOut: {
+            /** Actual */
+            actual?: unknown;
+            /** Args */
+            args?: unknown[] | null;
+            /** Error */
+            error?: string | null;
+            /** Expected */
+            expected?: unknown;
+            /** Hidden */
+            hidden: boolean;
+            /** Index */
+            index: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "passed" | "failed" | "error" | "not_run";
+            /** Time Ms */
+            time_ms?: number | null;
+        };
         /** DocumentOut */
         DocumentOut: {
             /** Char Count */
@@ -499,6 +578,16 @@ export interface components {
             id: string;
             /** Text */
             text: string;
+        };
+        /**
+         * ExampleOut
+         * @description A visible test: the arguments the function is called with and the value it must return.
+         */
+        ExampleOut: {
+            /** Args */
+            args: unknown[];
+            /** Expected */
+            expected: unknown;
         };
         /** FirebaseIn */
         FirebaseIn: {
@@ -630,6 +719,42 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /** ProblemOut */
+        ProblemOut: {
+            /**
+             * Compare
+             * @enum {string}
+             */
+            compare: "exact" | "unordered" | "unordered_nested";
+            /**
+             * Difficulty
+             * @enum {string}
+             */
+            difficulty: "easy" | "medium" | "hard";
+            /** Examples */
+            examples: components["schemas"]["ExampleOut"][];
+            /** Function */
+            function: {
+                [key: string]: string;
+            };
+            /**
+             * Hidden Tests
+             * @description How many more tests a run checks; they are never shown.
+             */
+            hidden_tests: number;
+            /** Id */
+            id: string;
+            /** Languages */
+            languages: ("python" | "javascript")[];
+            /** Starter */
+            starter: {
+                [key: string]: string;
+            };
+            /** Statement */
+            statement: string;
+            /** Title */
+            title: string;
         };
         /**
          * ProvenanceOut
@@ -799,6 +924,56 @@ export interface components {
             status: "pending" | "ready" | "failed";
             /** Summary */
             summary: string;
+        };
+        /** RunIn */
+        RunIn: {
+            /** Code */
+            code: string;
+            /**
+             * Hidden
+             * @description Also run the hidden tests (false: visible ones only).
+             * @default true
+             */
+            hidden: boolean;
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "python" | "javascript";
+        };
+        /**
+         * RunOut
+         * @description A run's verdict and per-test results, and the visible run's output (cut to its start and end).
+         */
+        RunOut: {
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "python" | "javascript";
+            /** Message */
+            message: string;
+            /** Passed */
+            passed: number;
+            /** Problem Id */
+            problem_id: string;
+            /** Stderr */
+            stderr: string;
+            /** Stderr Truncated */
+            stderr_truncated: boolean;
+            /** Stdout */
+            stdout: string;
+            /** Stdout Truncated */
+            stdout_truncated: boolean;
+            /** Tests */
+            tests: components["schemas"]["CaseOut"][];
+            /** Total */
+            total: number;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "passed" | "failed" | "error" | "timeout" | "memory_limit" | "output_limit" | "killed";
         };
         /** Scores */
         Scores: {
@@ -1109,6 +1284,106 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    list_problems_api_v1_coding_problems_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemOut"][];
+                };
+            };
+        };
+    };
+    get_problem_api_v1_coding_problems__problem_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                problem_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_code_api_v1_coding_problems__problem_id__run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                problem_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description 2 runs of this user are already in flight */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description This server cannot run code (the sandbox needs root and unshare). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
