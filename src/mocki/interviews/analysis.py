@@ -38,11 +38,14 @@ _TECH_TERMS_TEXT = """
     cache caching queue queues index indexes sharding replication latency throughput p99 sla slo"""
 TECH_TERMS = frozenset(_TECH_TERMS_TEXT.split())
 
+# Said while thinking rather than meaning anything. "like" is judged separately (_LIKE_FILLER): it
+# is a filler only when set off ("so, like, we"), never in "I like" or "looks like".
 FILLERS = (
     "um",
-    "uh",
-    "erm",
     "umm",
+    "uh",
+    "uhm",
+    "erm",
     "hmm",
     "you know",
     "i mean",
@@ -51,15 +54,47 @@ FILLERS = (
     "basically",
     "actually",
     "literally",
-    "like,",
     "stuff",
     "whatever",
+    # Chinese: "mm", "uh", "that...", "I mean...", "and then..." used as pauses.
+    "嗯",
+    "呃",
+    "那个",
+    "就是",
+    "然后",
 )
+# Words that soften a claim; a few are fine, many sound unsure of the answer.
+HEDGES = (
+    "i think",
+    "i guess",
+    "i believe",
+    "i suppose",
+    "maybe",
+    "probably",
+    "perhaps",
+    "possibly",
+    "might",
+    "not sure",
+    "kind of",
+    "sort of",
+    "more or less",
+    "我觉得",
+    "可能",
+    "大概",
+    "也许",
+    "应该",
+    "好像",
+)
+_LIKE_FILLER = re.compile(
+    r"(?:^|[,.!?;:]\s*|\b(?:um|uh|so|and|but|was|is)\s+)like\b(?!\s+(?:a|an|the|this|that)\b)|\blike\s*,"
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 _TOKEN = re.compile(r"[a-z][a-z0-9+#]*(?:[.\-/][a-z0-9+#]+)*")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'+#.\-/]*")
 _NUMBER = re.compile(r"\d")
-_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+# A sentence ends at . ! ? before a space (not inside "3.12" or "node.js"), or at Chinese 。！？.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 
 # Cue words for the four STAR elements; crude on purpose, they only have to notice absence.
 STAR_CUES: dict[str, re.Pattern[str]] = {
@@ -150,19 +185,38 @@ def star_elements(text: str) -> dict[str, bool]:
     return {name: bool(pattern.search(lowered)) for name, pattern in STAR_CUES.items()}
 
 
-def filler_count(text: str) -> int:
-    lowered = " " + re.sub(r"\s+", " ", text.lower()) + " "
-    total = 0
-    for filler in FILLERS:
-        if filler.endswith(","):
-            total += lowered.count(" " + filler)
+def _phrase_hits(text: str, phrases: Iterable[str]) -> Counter[str]:
+    lowered = re.sub(r"\s+", " ", text.lower().replace("’", "'"))
+    hits: Counter[str] = Counter()
+    for phrase in phrases:
+        if _CJK.search(phrase):
+            count = lowered.count(phrase)  # Chinese has no spaces to mark word edges
         else:
-            total += len(re.findall(rf"(?<![a-z]){re.escape(filler)}(?![a-z])", lowered))
-    return total
+            count = len(re.findall(rf"(?<![a-z']){re.escape(phrase)}(?![a-z'])", lowered))
+        if count:
+            hits[phrase] = count
+    return hits
+
+
+def filler_hits(text: str) -> Counter[str]:
+    """Filler words and phrases by how often each was said."""
+    hits = _phrase_hits(text, FILLERS)
+    likes = len(_LIKE_FILLER.findall(re.sub(r"\s+", " ", text.lower())))
+    if likes:
+        hits["like"] = likes
+    return hits
+
+
+def hedge_hits(text: str) -> Counter[str]:
+    return _phrase_hits(text, HEDGES)
+
+
+def filler_count(text: str) -> int:
+    return sum(filler_hits(text).values())
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 _SKIP = re.compile(

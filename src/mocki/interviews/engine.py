@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from mocki.interviews import analysis, prompts
+from mocki.interviews import analysis, personas, prompts
+from mocki.interviews.personas import NEUTRAL_EN, Language, Voice
 from mocki.llm.base import ChatMessage
 
 PLAN_VERSION = 1
@@ -187,16 +188,57 @@ class FollowUpRules:
     min_star: int = 3
 
 
+# A friendly interviewer lets a shorter answer stand; a tough one asks twice, wants longer, more
+# specific answers and all four STAR elements, so it follows up on answers the neutral one accepts.
+PERSONA_RULES: dict[str, FollowUpRules] = {
+    "friendly": FollowUpRules(min_words=15, specific_words=40, min_star=2),
+    "neutral": FollowUpRules(),
+    "tough": FollowUpRules(max_follow_ups=2, min_words=40, specific_words=90, min_star=4),
+}
+
 STAR_ORDER = ("action", "result", "task", "situation")
+
+# analysis.py reads English only; a Chinese answer needs its own STAR cues, skip phrases and a
+# word count, or every Chinese answer would look like an empty one.
+ZH_STAR_CUES: dict[str, re.Pattern[str]] = {
+    "situation": re.compile(r"当时|那时|之前在|在上一家|背景|项目|我们团队|我们公司|有一次|客户"),
+    "task": re.compile(r"负责|任务|目标|需要|要求|职责|截止|挑战"),
+    "action": re.compile(
+        r"我(?:先|就|们?决定|设计|实现|写|搭建|开发|重构|优化|带领|推动|提出|分析|排查|调整|加了)|首先|然后|接着|于是"
+    ),
+    "result": re.compile(r"结果|最终|最后|提升|提高|降低|减少|增加|节省|上线|解决|学到|%|％"),
+}
+_ZH_SKIP = re.compile(r"^\s*(?:我)?(?:不知道|不清楚|不会|不太清楚|答不上|跳过|下一题|下一个问题|没有想法)")
+
+
+def _measure(
+    question: PlannedQuestion, answer: str, keywords: Sequence[str], language: str
+) -> analysis.AnswerMeasures:
+    m = analysis.measure(question.text, answer, keywords)
+    han = personas.han_count(answer)
+    if language != "zh" or han == 0:
+        return m
+    return replace(
+        m,
+        word_count=m.word_count + round(han / personas.HAN_PER_WORD),
+        star={name: m.star[name] or bool(cue.search(answer)) for name, cue in ZH_STAR_CUES.items()},
+        skipped=m.skipped or (han <= 12 and bool(_ZH_SKIP.search(answer))),
+    )
 
 
 def decide_follow_up(
-    question: PlannedQuestion, answer: str, keywords: Sequence[str], rules: FollowUpRules = FollowUpRules()
+    question: PlannedQuestion,
+    answer: str,
+    keywords: Sequence[str],
+    rules: FollowUpRules = FollowUpRules(),
+    language: str = "en",
 ) -> str | None:
     """Why to ask one follow-up (a reason code), or None to move on. Pure rules, no model."""
-    if question.follow_ups >= rules.max_follow_ups or analysis.is_skip(answer):
+    if question.follow_ups >= rules.max_follow_ups:
         return None
-    m = analysis.measure(question.text, answer, keywords)
+    m = _measure(question, answer, keywords, language)
+    if m.skipped:
+        return None
     if question.category == "behavioural":
         if m.star_count < rules.min_star:
             missing = next(name for name in STAR_ORDER if not m.star[name])
@@ -209,16 +251,6 @@ def decide_follow_up(
     if m.specifics == 0 and m.word_count < rules.specific_words:
         return "no_specifics"
     return None
-
-
-FALLBACK_FOLLOW_UP = {
-    "short": "Could you go into a bit more detail on that?",
-    "no_specifics": "Can you give a concrete example, with the tools or numbers involved?",
-    "star:situation": "Can you set the scene: what was the situation?",
-    "star:task": "What exactly was your responsibility there?",
-    "star:action": "What did you personally do, step by step?",
-    "star:result": "What was the result, and how did you measure it?",
-}
 
 
 # ----------------------------------------------------------------------------------- moves
@@ -239,6 +271,8 @@ class Move:
     provenance: list[dict[str, Any]] = field(default_factory=list)
     reason: str | None = None
     agent: str = "general"
+    # The language the candidate must hear: the output guard checks the model's text against it.
+    language: Language = "en"
 
     @property
     def finished(self) -> bool:
@@ -259,6 +293,8 @@ class Context:
     answer_context: str = ""
     # Whether the current question may still get a follow-up; set by the engine after each move.
     may_follow_up: bool = True
+    # How the interviewer sounds and which language it speaks (from the interview row).
+    voice: Voice = NEUTRAL_EN
 
 
 class Interviewer(Protocol):
@@ -291,29 +327,33 @@ class GeneralInterviewer:
 
     name = "general"
 
-    def __init__(self, rules: FollowUpRules = FollowUpRules()) -> None:
+    def __init__(self, rules: FollowUpRules | None = None) -> None:
+        # Fixed rules for every interview, or (None) the rules of each interview's persona.
         self.rules = rules
 
+    def rules_for(self, ctx: Context) -> FollowUpRules:
+        return self.rules or PERSONA_RULES[ctx.voice.persona]
+
     def follow_up_reason(self, ctx: Context, question: PlannedQuestion, answer: str) -> str | None:
-        return decide_follow_up(question, answer, ctx.plan.keywords, self.rules)
+        return decide_follow_up(question, answer, ctx.plan.keywords, self.rules_for(ctx), ctx.voice.language)
 
     def may_follow_up(self, ctx: Context, question: PlannedQuestion) -> bool:
-        return question.follow_ups < self.rules.max_follow_ups
+        return question.follow_ups < self.rules_for(ctx).max_follow_ups
 
     def opening(self, ctx: Context, index: int) -> Move:
         q = ctx.plan.questions[index]
         line = q.ground.text if q.ground else None
-        company = f" at {ctx.company}" if ctx.company else ""
         return Move(
             kind="question",
-            fallback=f"Hello, and thank you for joining this {ctx.role}{company} interview. {q.text}",
-            messages=prompts.opening(ctx.role, ctx.company, q.text, line),
+            fallback=personas.greeting(ctx.voice, ctx.role, ctx.company, q.text),
+            messages=prompts.opening(ctx.role, ctx.company, q.text, line, ctx.voice),
             max_tokens=90,
             question_index=index,
             question_id=q.id,
             anchor=q.text,
             provenance=_provenance(q.ground),
             agent=self.name,
+            language=ctx.voice.language,
         )
 
     def follow_up(self, ctx: Context, index: int, answer: str, reason: str) -> Move:
@@ -321,25 +361,29 @@ class GeneralInterviewer:
         asked = ctx.last_question or q.text
         return Move(
             kind="follow_up",
-            fallback=FALLBACK_FOLLOW_UP.get(reason, FALLBACK_FOLLOW_UP["short"]),
-            messages=prompts.follow_up(ctx.answer_context or _context_text(ctx, asked), answer, reason),
+            fallback=personas.follow_up(ctx.voice, reason),
+            messages=prompts.follow_up(
+                ctx.answer_context or _context_text(ctx, asked), answer, reason, ctx.voice
+            ),
             max_tokens=60,
             question_index=index,
             question_id=q.id,
             reason=reason,
             agent=self.name,
+            language=ctx.voice.language,
         )
 
     def next_question(self, ctx: Context, index: int, previous_answer: str) -> Move:
         q = ctx.plan.questions[index]
         return Move(
             kind="question",
-            fallback=q.text,
+            fallback=personas.next_question(ctx.voice, q.text),
             messages=prompts.bridge(
                 ctx.answer_context or _context_text(ctx, ctx.last_question),
                 previous_answer,
                 q.text,
                 q.ground.text if q.ground else None,
+                ctx.voice,
             ),
             max_tokens=90,
             question_index=index,
@@ -347,18 +391,17 @@ class GeneralInterviewer:
             anchor=q.text,
             provenance=_provenance(q.ground),
             agent=self.name,
+            language=ctx.voice.language,
         )
 
     def closing(self, ctx: Context) -> Move:
         # Fixed text: nothing to ask, so nothing worth a model call.
         return Move(
             kind="closing",
-            fallback=(
-                "Thank you, that was my last question. It was good talking with you; "
-                "end the interview to see your report."
-            ),
+            fallback=personas.closing(ctx.voice),
             messages=None,
             agent=self.name,
+            language=ctx.voice.language,
         )
 
 
@@ -387,31 +430,11 @@ def warm_messages(ctx: Context) -> list[ChatMessage] | None:
         if nxt is None:
             return None  # the closing comes next: a fixed text, no model call
         context = prompts.with_line(context, nxt.ground.text if nxt.ground else None)
-    return prompts.warm(context)
+    return prompts.warm(context, ctx.voice)
 
 
-def _hint(q: PlannedQuestion) -> str:
-    if q.category == "behavioural":
-        tip = (
-            "pick one specific situation, say what you were responsible for, what you did yourself, "
-            "and how it turned out, with a number if you have one"
-        )
-    else:
-        tip = (
-            "start from the simplest approach you can think of, say where it falls short, then improve "
-            "it, naming the tools or numbers involved"
-        )
-    return f"Here is a hint: {tip}. Whenever you are ready: {q.text}"
-
-
-# Replies that keep the current question: fixed text, no model call, no follow-up used up.
-STAY_REPLIES: dict[str, Callable[[PlannedQuestion], str]] = {
-    "clarification": lambda q: (
-        f"Of course. Put simply: {q.text} Answer from your own experience; a concrete example is best."
-    ),
-    "hint": _hint,
-    "off_topic": lambda q: f"Let's keep our time for the interview. {q.text}",
-}
+# Replies that keep the current question (personas.stay_reply): fixed text, no model call, no
+# follow-up used up.
 STAY_KIND: dict[str, Literal["clarify", "hint", "redirect"]] = {
     "clarification": "clarify",
     "hint": "hint",
@@ -453,17 +476,18 @@ class InterviewEngine:
             return self.route(None).closing(ctx)
         if intent == "change_topic":
             return self._next(ctx, text)
-        if current is not None and intent in STAY_REPLIES:
+        if current is not None and intent in STAY_KIND:
             ctx.answer_context = answer_context(ctx)
             return Move(
                 kind=STAY_KIND[intent],
-                fallback=STAY_REPLIES[intent](current),
+                fallback=personas.stay_reply(ctx.voice, intent, current.text, current.category),
                 messages=None,
                 question_index=plan.cursor,
                 question_id=current.id,
                 provenance=_provenance(current.ground),
                 reason=intent,
                 agent=self.route(current).name,
+                language=ctx.voice.language,
             )
         return self.after_answer(ctx, text)
 
@@ -497,9 +521,12 @@ class InterviewEngine:
 
 # ------------------------------------------------------------------------------ output guard
 
-_LABEL = re.compile(r"^\s*(?:[*_#>\"'`]+\s*)*(?:interviewer|question|q|assistant)\s*:\s*", re.I)
+_LABEL = re.compile(
+    r"^\s*(?:[*_#>\"'`]+\s*)*(?:interviewer|question|q|assistant|面试官|问题)\s*[:：]\s*", re.I
+)
 _MARKERS = re.compile(
     r"(candidate\s*:|interviewee\s*:|answer\s*:|\bA\s*:|\(\s*(?:wait|pause|candidate|note)|<\||"
+    r"(?:候选人|应聘者|求职者|回答)\s*[:：]|[(（]\s*(?:等待|停顿)|"
     # A small model sometimes echoes the instructions of prompts.py back.
     r"greet the candidate|ask one short follow-up|thank them in a few words|"
     r"(?:first|next) question\s*:|previous answer\s*:|interviewer asked\s*:|\brole\s*:|"
@@ -509,6 +536,15 @@ _MARKERS = re.compile(
 _MARKDOWN = re.compile(r"[*_#`]+")
 HOLD_START_CHARS = 13  # long enough to see a leading "Interviewer:" whole
 MAX_WORDS = 70
+_QUESTION_MARKS = "?？"
+# Where Chinese text may be cut while streaming: after its punctuation (it has no spaces).
+_ZH_BREAKS = "，。！；："
+# Of the letters in a Chinese turn at least this share must be Han (English tool names may stay).
+MIN_HAN_SHARE = 0.5
+
+
+def _last_question_mark(text: str) -> int:
+    return max(text.rfind(mark) for mark in _QUESTION_MARKS)
 
 
 def _clean(raw: str) -> str:
@@ -546,34 +582,64 @@ class StreamGuard:
         if len(self.raw.strip()) < HOLD_START_CHARS:
             return ""
         text = _clean(self.raw)
-        if "?" in text:
-            return text[: text.rindex("?") + 1]
+        mark = _last_question_mark(text)
+        if mark >= 0:
+            return text[: mark + 1]
         # Only whole words: a half-received word might be the start of a marker.
         cut = text.rfind(" ")
-        return text[:cut] if cut > 0 else ""
+        if cut > 0:
+            return text[:cut]
+        # Chinese: up to its last punctuation mark, so a marker like "候选人：" is never half shown.
+        cut = max(text.rfind(mark) for mark in _ZH_BREAKS)
+        return text[: cut + 1] if cut > 0 else ""
 
     @property
     def sent(self) -> str:
         return self._sent
 
 
+def _in_language(text: str, language: str) -> bool:
+    """Whether the text is in the interview's language (not switched, not symbols)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return False
+    if language == "zh":
+        # Han characters count as letters; the rest may be English tool names, nothing else.
+        han = personas.han_count(text)
+        return han / len(letters) >= MIN_HAN_SHARE and all(
+            c.isascii() or personas.han_count(c) for c in letters
+        )
+    return sum(c.isascii() for c in letters) / len(letters) >= 0.95
+
+
+def _on_anchor(anchor: str, text: str, language: str) -> bool:
+    """Whether the phrasing kept to the planned bank question.
+
+    The bank is English, so a Chinese phrasing can only be held to the technologies the question
+    names (kept in English by the model); one naming none is taken as it is."""
+    if language != "zh":
+        return analysis.overlap(anchor, text) >= 0.4
+    named = set(analysis.content_words(anchor)) & {analysis.stem(t) for t in analysis.TECH_TERMS}
+    return named <= set(analysis.content_words(text))
+
+
 def finalize(raw: str, move: Move) -> str | None:
     """The model's text cleaned up, or None when it is unusable and the fallback must be said."""
     text = _clean(raw).strip()
-    if "?" in text:
-        text = text[: text.rindex("?") + 1]
+    mark = _last_question_mark(text)
+    if mark >= 0:
+        text = text[: mark + 1]
     text = text.strip().strip("\"'”“ ").strip()
-    parts = analysis.words(text)
-    if not 3 <= len(parts) <= MAX_WORDS:
+    size = len(analysis.words(text)) + round(personas.han_count(text) / personas.HAN_PER_WORD)
+    if not 3 <= size <= MAX_WORDS:
         return None
-    letters = [c for c in text if c.isalpha()]
-    if not letters or sum(c.isascii() for c in letters) / len(letters) < 0.95:
+    if not _in_language(text, move.language):
         return None  # the model switched language or wrote symbols
-    if not text.endswith(("?", ".", "!")):
+    if not text.endswith(("?", ".", "!", "？", "。", "！")):
         return None  # cut off by max_tokens mid-sentence
     # A bank question may be an imperative ("Tell me about ..."); a follow-up must ask.
-    if (move.kind == "follow_up" or move.anchor is None) and not text.endswith("?"):
+    if (move.kind == "follow_up" or move.anchor is None) and not text.endswith(tuple(_QUESTION_MARKS)):
         return None
-    if move.anchor is not None and analysis.overlap(move.anchor, text) < 0.4:
+    if move.anchor is not None and not _on_anchor(move.anchor, text, move.language):
         return None  # it drifted to a question of its own; ask the planned one
     return text

@@ -7,6 +7,7 @@ prompt cache from one turn to the next.
 
 from __future__ import annotations
 
+from mocki.interviews.personas import NEUTRAL_EN, Voice, han_count
 from mocki.llm.base import ChatMessage
 
 # One system prompt for every interviewer call, so its prefix is evaluated once and then cached.
@@ -14,6 +15,16 @@ INTERVIEWER_SYSTEM = (
     "You are a job interviewer. Output only what the interviewer says next: "
     "at most one short sentence, then one question. Never answer for the candidate."
 )
+
+# Appended for the other voices: one interview keeps one system prompt, so it stays cached.
+TONE = {
+    "friendly": " Be warm and encouraging.",
+    "neutral": "",
+    "tough": " Be brief and demanding, and press for specifics.",
+}
+SPEAK = {"en": "", "zh": " Speak only Simplified Chinese."}
+# The instructions stay English (the small model follows them best); the reply must not.
+SAY_IN = {"en": "", "zh": " Say it in Simplified Chinese."}
 
 COACH_SYSTEM = (
     "You are an interview coach. Output only one short sentence of specific advice to the candidate."
@@ -38,11 +49,21 @@ FOCUS = {
 def excerpt(text: str, max_words: int = ANSWER_EXCERPT_WORDS) -> str:
     parts = text.split()
     short = " ".join(parts[:max_words])
-    # A cap on characters too: one pasted 20 kB "word" must not blow up the prompt.
-    max_chars = max_words * 8
+    # A cap on characters too: one pasted 20 kB "word" must not blow up the prompt. Chinese has
+    # no spaces and a token or more per character, so there the cap is what bounds it.
+    max_chars = max_words * (2 if han_count(short) else 8)
     if len(short) > max_chars:
         short = short[:max_chars]
     return short + (" ..." if short != " ".join(parts) else "")
+
+
+def interviewer_system(voice: Voice = NEUTRAL_EN) -> str:
+    """The system prompt of one interview; exactly INTERVIEWER_SYSTEM for the neutral English voice."""
+    return INTERVIEWER_SYSTEM + TONE[voice.persona] + SPEAK[voice.language]
+
+
+def _messages(voice: Voice, content: str) -> list[ChatMessage]:
+    return [{"role": "system", "content": interviewer_system(voice)}, {"role": "user", "content": content}]
 
 
 def _head(role: str, company: str) -> str:
@@ -50,14 +71,16 @@ def _head(role: str, company: str) -> str:
     return f"Role: {role}" + (f" at {company}" if company else "")
 
 
-def opening(role: str, company: str, question: str, line: str | None) -> list[ChatMessage]:
+def opening(
+    role: str, company: str, question: str, line: str | None, voice: Voice = NEUTRAL_EN
+) -> list[ChatMessage]:
     parts = [_head(role, company)]
     if line:
         parts.append(f'From the resume or job: "{line[:LINE_EXCERPT_CHARS]}"')
     parts.append(f"First question: {question}")
     task = "Greet the candidate in one short sentence, then ask the first question"
-    parts.append(task + (", linked to that line." if line else "."))
-    return [{"role": "system", "content": INTERVIEWER_SYSTEM}, {"role": "user", "content": "\n".join(parts)}]
+    parts.append(task + (", linked to that line." if line else ".") + SAY_IN[voice.language])
+    return _messages(voice, "\n".join(parts))
 
 
 def answer_context(role: str, company: str, asked: str) -> str:
@@ -76,17 +99,19 @@ def with_line(context: str, line: str | None) -> str:
     return f'{context}\nFrom the resume or job: "{line[:LINE_EXCERPT_CHARS]}"'
 
 
-def warm(context: str) -> list[ChatMessage]:
-    return [{"role": "system", "content": INTERVIEWER_SYSTEM}, {"role": "user", "content": context}]
+def warm(context: str, voice: Voice = NEUTRAL_EN) -> list[ChatMessage]:
+    return _messages(voice, context)
 
 
-def follow_up(context: str, answer: str, reason: str) -> list[ChatMessage]:
+def follow_up(context: str, answer: str, reason: str, voice: Voice = NEUTRAL_EN) -> list[ChatMessage]:
     focus = FOCUS.get(reason, FOCUS["short"])
     content = f"{context}\nAnswer: {excerpt(answer)}\nAsk one short follow-up question {focus}."
-    return [{"role": "system", "content": INTERVIEWER_SYSTEM}, {"role": "user", "content": content}]
+    return _messages(voice, content + SAY_IN[voice.language])
 
 
-def bridge(context: str, previous_answer: str, question: str, line: str | None) -> list[ChatMessage]:
+def bridge(
+    context: str, previous_answer: str, question: str, line: str | None, voice: Voice = NEUTRAL_EN
+) -> list[ChatMessage]:
     # The next question stays after the answer, next to the instruction: measured with the 1.5B
     # model, it kept to the planned question in 11 of 24 tries so, 8 of 24 with the resume line
     # after the answer, and far less often with the question first or without the line.
@@ -95,7 +120,7 @@ def bridge(context: str, previous_answer: str, question: str, line: str | None) 
         f"{with_line(context, line)}\nAnswer: {excerpt(previous_answer, 12)}\nNext question: {question}\n"
         "Thank them in a few words, then ask the next question in your own words."
     )
-    return [{"role": "system", "content": INTERVIEWER_SYSTEM}, {"role": "user", "content": content}]
+    return _messages(voice, content + SAY_IN[voice.language])
 
 
 def feedback(question: str, answer: str, weakest: str) -> list[ChatMessage]:

@@ -1,7 +1,8 @@
 """The interview report: rule-based measures per answer, 0-5 scores, one line of model feedback each.
 
 Scores come from measures anyone can check (length, STAR cue words, named tools and numbers,
-filler words, overlap with the question); the model only adds a sentence of advice per answer,
+filler words, overlap with the question, coverage of the bank question's rubric); each score
+keeps the transcript sentences it rests on. The model only adds a sentence of advice per answer,
 and when it fails or rambles the rule-based advice stands in.
 """
 
@@ -18,15 +19,19 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mocki.interviews import analysis, prompts, repository
+from mocki.interviews import analysis, measures, prompts, repository
 from mocki.interviews.engine import Plan
 from mocki.llm import usage as llm_usage
 from mocki.llm.base import LLM, LLMError, Usage
 from mocki.models import Report, Turn
+from mocki.questions import service as questions
 
 log = logging.getLogger(__name__)
 
 DIMENSIONS = ("relevance", "structure", "depth", "communication")
+# Correctness is scored only where a reference answer exists and right or wrong is a fair question.
+TECHNICAL = frozenset({"knowledge", "system_design", "coding"})
+EVIDENCE_PER_DIMENSION = 2
 FEEDBACK_TIMEOUT_S = 30.0
 # Past this much model time for one report, the remaining answers get rule-based advice only.
 FEEDBACK_BUDGET_S = 120.0
@@ -43,9 +48,15 @@ class QA:
     question: str
     bank_text: str
     category: str
+    question_id: str | None = None
+    rubric: str = ""
     seqs: list[int] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
+    answer_seqs: list[int] = field(default_factory=list)
     prompts: list[str] = field(default_factory=list)
+    # Seconds from the interviewer's turn to each answer, and spoken length of voice answers.
+    response_s: list[float] = field(default_factory=list)
+    speech_s: list[float] = field(default_factory=list)
 
     @property
     def answer(self) -> str:
@@ -56,8 +67,10 @@ def pair_turns(turns: Sequence[Turn], plan: Plan) -> list[QA]:
     """Group the transcript by main question; questions nobody answered are left out."""
     items: list[QA] = []
     current: QA | None = None
+    asked: Turn | None = None
     for turn in sorted(turns, key=lambda t: t.seq):
         if turn.speaker == "interviewer":
+            asked = turn
             if turn.kind == "question":
                 index = (turn.meta or {}).get("question_index")
                 planned = (
@@ -69,6 +82,7 @@ def pair_turns(turns: Sequence[Turn], plan: Plan) -> list[QA]:
                     question=turn.text,
                     bank_text=planned.text if planned else turn.text,
                     category=planned.category if planned else "behavioural",
+                    question_id=planned.id if planned else None,
                     seqs=[turn.seq],
                     prompts=[turn.text],
                 )
@@ -80,7 +94,19 @@ def pair_turns(turns: Sequence[Turn], plan: Plan) -> list[QA]:
             # Requests (clarification, a hint, another topic, ending) are not answers to score.
             current.seqs.append(turn.seq)
             current.answers.append(turn.text)
+            current.answer_seqs.append(turn.seq)
+            _add_timing(current, turn, asked)
     return [item for item in items if item.answers]
+
+
+def _add_timing(qa: QA, answer: Turn, asked: Turn | None) -> None:
+    if asked is not None and answer.created_at is not None and asked.created_at is not None:
+        waited = (answer.created_at - asked.created_at).total_seconds()
+        if waited >= 0:
+            qa.response_s.append(waited)
+    spoken = (answer.meta or {}).get("speech_s")
+    if isinstance(spoken, int | float) and spoken > 0:
+        qa.speech_s.append(float(spoken))
 
 
 def _clamp(value: float) -> float:
@@ -133,8 +159,85 @@ def measure_item(item: QA, keywords: Sequence[str]) -> tuple[analysis.AnswerMeas
     return m, hits
 
 
+def rubric_points(rubric: str) -> list[str]:
+    """The rubric's separate points ("Hash map in one pass; handles duplicates; ...")."""
+    return [p.strip() for p in re.split(r"[;\n]", rubric) if analysis.content_words(p)]
+
+
+def _point_credit(point: str, text: str) -> float:
+    # Half of a point's content words said is full credit: answers paraphrase.
+    return min(1.0, analysis.overlap(point, text) / 0.5)
+
+
+def correctness(qa: QA) -> float | None:
+    """0-5 by coverage of the bank question's rubric; None where it does not apply."""
+    points = rubric_points(qa.rubric)
+    if qa.category not in TECHNICAL or not points:
+        return None
+    if analysis.is_skip(qa.answer):
+        return 0.0
+    return _clamp(5.0 * sum(_point_credit(p, qa.answer) for p in points) / len(points))
+
+
+def missed_points(qa: QA) -> list[str]:
+    return [p for p in rubric_points(qa.rubric) if _point_credit(p, qa.answer) < 1.0]
+
+
+def _quote(sentence: str) -> str:
+    return sentence if len(sentence) <= 240 else sentence[:237].rstrip() + "..."
+
+
+Judgement = tuple[str, float, str]  # (dimension, weight, why): the heavier, the better the quote
+
+
+def _judgements(qa: QA, sentence: str, vocabulary: set[str], points: list[str]) -> list[Judgement]:
+    """What one sentence shows for each score it bears on."""
+    found: list[Judgement] = []
+    lowered = sentence.lower()
+    shared = analysis.overlap(qa.bank_text, sentence)
+    if shared > 0:
+        found.append(("relevance", shared, "uses the question's terms"))
+    if qa.category == "behavioural":
+        cues = [name for name, hit in analysis.star_elements(sentence).items() if hit]
+        if cues:
+            found.append(("structure", len(cues), "STAR: " + ", ".join(cues)))
+    elif connectors := CONNECTORS.findall(lowered):
+        found.append(("structure", len(connectors), "reasoning step: " + connectors[0]))
+    named = sorted(set(analysis.content_words(sentence)) & vocabulary)
+    if named or analysis.has_number(sentence):
+        weight = len(named) + analysis.has_number(sentence)
+        found.append(("depth", weight, "specifics: " + ", ".join(named or ["numbers"])))
+    slack = analysis.filler_hits(sentence) + analysis.hedge_hits(sentence)
+    if slack:
+        found.append(("communication", sum(slack.values()), "fillers/hedges: " + ", ".join(slack)))
+    if points:
+        point = max(points, key=lambda p: analysis.overlap(p, sentence))
+        covered = analysis.overlap(point, sentence)
+        if covered >= 0.34:
+            found.append(("correctness", covered, "covers: " + point))
+    return found
+
+
+def evidence(qa: QA, keywords: Sequence[str], scored: dict[str, float]) -> list[dict[str, Any]]:
+    """The answer sentences each score rests on, at most two per dimension, with why they count."""
+    vocabulary = {analysis.stem(t) for t in analysis.TECH_TERMS} | {analysis.stem(k) for k in keywords}
+    points = rubric_points(qa.rubric) if "correctness" in scored else []
+    found: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+    for seq, text in zip(qa.answer_seqs, qa.answers, strict=True):
+        for sentence in analysis.sentences(text):
+            for dimension, weight, note in _judgements(qa, sentence, vocabulary, points):
+                entry = {"dimension": dimension, "seq": seq, "quote": _quote(sentence), "note": note}
+                found.setdefault(dimension, []).append((weight, entry))
+    out: list[dict[str, Any]] = []
+    for dimension in (*DIMENSIONS, "correctness"):
+        ranked = sorted(found.get(dimension, []), key=lambda we: -we[0])
+        out.extend(entry for _, entry in ranked[:EVIDENCE_PER_DIMENSION])
+    return out
+
+
 def weakest(scores: dict[str, float]) -> str:
-    return min(DIMENSIONS, key=lambda d: (scores[d], DIMENSIONS.index(d)))
+    names = [d for d in (*DIMENSIONS, "correctness") if d in scores]
+    return min(names, key=lambda d: (scores[d], names.index(d)))
 
 
 def rule_feedback(item: QA, m: analysis.AnswerMeasures, scores: dict[str, float]) -> str:
@@ -160,6 +263,9 @@ def rule_feedback(item: QA, m: analysis.AnswerMeasures, scores: dict[str, float]
         return "Lay the answer out in steps: your approach, why you chose it, then the trade-offs."
     if dim == "depth":
         return "Go deeper: name the tools, the numbers and the decisions you made yourself."
+    if dim == "correctness":
+        missed = missed_points(item)[:2]
+        return "Cover the key points a strong answer names: " + "; ".join(missed).rstrip(".") + "."
     if m.fillers:
         return f"Cut the filler words ({m.fillers} here) and keep your sentences short."
     return "Keep sentences short and lead with the main point."
@@ -170,6 +276,7 @@ _WEAK_HINT = {
     "structure": "poorly structured",
     "depth": "few specifics: no tools, numbers or own decisions",
     "communication": "filler words or long rambling sentences",
+    "correctness": "missed key technical points",
 }
 
 
@@ -206,15 +313,23 @@ async def model_feedback(llm: LLM, item: QA, dim: str) -> tuple[str | None, Usag
     return clean_feedback(completion.text), completion.usage
 
 
+def overall_score(items: Sequence[dict[str, Any]]) -> float | None:
+    """0-100: the mean answer score, each answer weighing the same however many dimensions it has."""
+    if not items:
+        return None
+    return round(sum(measures.item_mean(i["scores"]) for i in items) / len(items) / 5 * 100, 1)
+
+
 def summarise(items: list[dict[str, Any]], planned: int, overall: float | None) -> str:
     if not items:
         return (
             "No answers were given, so there is nothing to score. "
             "Start a new interview and answer at least one question to get feedback."
         )
-    means = {d: sum(i["scores"][d] for i in items) / len(items) for d in DIMENSIONS}
-    best = max(DIMENSIONS, key=lambda d: means[d])
-    worst = min(DIMENSIONS, key=lambda d: means[d])
+    means = measures.dimension_means(items)
+    names = [d for d in (*DIMENSIONS, "correctness") if d in means]
+    best = max(names, key=lambda d: means[d])
+    worst = min(names, key=lambda d: means[d])
     return (
         f"You answered {len(items)} of {planned} planned questions and scored {overall:.0f}/100. "
         f"Strongest: {best} ({means[best]:.1f}/5); to work on: {worst} ({means[worst]:.1f}/5)."
@@ -248,7 +363,31 @@ async def load_draft(session: AsyncSession, interview_id: uuid.UUID) -> Draft | 
         return None
     plan = Plan.from_json(interview.plan)
     qas = pair_turns(await repository.turns(session, interview_id), plan)
+    await _attach_rubrics(session, interview.owner_id, qas)
     return Draft(interview_id, interview.owner_id, plan, len(plan.questions) or interview.length, qas)
+
+
+async def _attach_rubrics(session: AsyncSession, owner_id: uuid.UUID, qas: list[QA]) -> None:
+    """Each answered bank question's rubric; a question deleted since keeps an empty one."""
+    ids: dict[str, uuid.UUID] = {}
+    for qa in qas:
+        try:
+            ids[qa.question_id or ""] = uuid.UUID(qa.question_id or "")
+        except ValueError:
+            continue  # not a bank question
+    found = {str(q.id): q.rubric for q in await questions.get_questions(session, owner_id, ids.values())}
+    for qa in qas:
+        qa.rubric = found.get(qa.question_id or "", "")
+
+
+def score_item(qa: QA, keywords: Sequence[str]) -> tuple[analysis.AnswerMeasures, dict[str, float]]:
+    """The four rule-based scores, plus correctness for technical answers with a rubric."""
+    m, hits = measure_item(qa, keywords)
+    scores = score(m, qa.category, hits)
+    right = correctness(qa)
+    if right is not None:
+        scores["correctness"] = right
+    return m, scores
 
 
 async def write_items(llm: LLM | None, draft: Draft, *, budget_s: float = FEEDBACK_BUDGET_S) -> Written:
@@ -257,8 +396,7 @@ async def write_items(llm: LLM | None, draft: Draft, *, budget_s: float = FEEDBA
     usages: list[Usage] = []
     deadline = time.monotonic() + budget_s
     for qa in draft.qas:
-        m, hits = measure_item(qa, draft.plan.keywords)
-        scores = score(m, qa.category, hits)
+        m, scores = score_item(qa, draft.plan.keywords)
         feedback = None
         if llm is not None and not m.skipped and time.monotonic() < deadline:
             feedback, used = await model_feedback(llm, qa, weakest(scores))
@@ -267,9 +405,12 @@ async def write_items(llm: LLM | None, draft: Draft, *, budget_s: float = FEEDBA
             {
                 "question": qa.question,
                 "answer": qa.answer,
+                "category": qa.category,
                 "scores": scores,
                 "feedback": feedback or rule_feedback(qa, m, scores),
                 "turn_seqs": qa.seqs,
+                "measures": measures.answer_measures(qa.answers, qa.response_s, qa.speech_s),
+                "evidence": evidence(qa, draft.plan.keywords, scores),
             }
         )
     return Written(items, usages)
@@ -289,12 +430,8 @@ async def save_report(session: AsyncSession, draft: Draft, written: Written) -> 
             session, used, purpose="report_feedback", user_id=draft.owner_id, interview_id=draft.interview_id
         )
     items = written.items
-    overall = None
-    if items:
-        total = sum(sum(i["scores"].values()) for i in items)
-        overall = round(total / (len(items) * len(DIMENSIONS)) / 5 * 100, 1)
     report.items = items
-    report.overall_score = overall
+    report.overall_score = overall = overall_score(items)
     report.summary = summarise(items, draft.planned, overall)
     report.status = "ready"
     report.error = None

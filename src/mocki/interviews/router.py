@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from mocki.auth.deps import CurrentUser
 from mocki.deps import CeleryDep, LLMDep, SessionDep
-from mocki.interviews import service, streaming
+from mocki.interviews import pdf, service, streaming
 from mocki.interviews.schemas import AnswerIn, InterviewDetail, InterviewIn, InterviewOut, ReportOut
 
 router = APIRouter(prefix="/interviews", tags=["interviews"])
@@ -87,3 +87,14 @@ async def end(
 @router.get("/{interview_id}/report", response_model=ReportOut)
 async def report(interview_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ReportOut:
     return await service.get_report(session, user.id, interview_id)
+
+
+@router.get(
+    "/{interview_id}/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The ready report as a PDF."}},
+)
+async def report_pdf(interview_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    body = await pdf.report_pdf(session, user.id, interview_id)
+    headers = {"Content-Disposition": f'attachment; filename="mocki-report-{interview_id}.pdf"'}
+    return Response(body, media_type="application/pdf", headers=headers)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+
+from mocki.interviews import measures
+from mocki.interviews.personas import Language, Persona
 
 InterviewKind = Literal["mixed", "behavioural", "technical"]
 
@@ -19,6 +22,9 @@ class InterviewIn(BaseModel):
     job_description_id: uuid.UUID | None = None
     kind: InterviewKind = "mixed"
     length: int = Field(default=5, ge=1, le=15)
+    # How the interviewer sounds, and the language it speaks (bank questions stay English).
+    persona: Persona = "neutral"
+    language: Language = "en"
 
     @field_validator("target_role")
     @classmethod
@@ -71,6 +77,8 @@ class InterviewOut(BaseModel):
     job_description_id: uuid.UUID | None
     kind: str
     length: int
+    persona: Persona
+    language: Language
     status: Literal["created", "active", "ended"]
     questions_asked: int
     created_at: datetime
@@ -86,14 +94,62 @@ class Scores(BaseModel):
     structure: float = Field(ge=0, le=5)
     depth: float = Field(ge=0, le=5)
     communication: float = Field(ge=0, le=5)
+    # Coverage of the bank question's rubric; technical answers only, null elsewhere.
+    correctness: float | None = Field(default=None, ge=0, le=5)
+
+
+class AnswerMeasures(BaseModel):
+    """Counted from the answer's text; per-minute figures need a spoken length (voice only)."""
+
+    words: int
+    fillers: int
+    fillers_per_100_words: float
+    fillers_per_minute: float | None
+    filler_terms: dict[str, int]
+    hedges: int
+    hedges_per_100_words: float
+    hedge_terms: dict[str, int]
+    response_s: float | None = Field(description="Seconds from the interviewer's question to the answer.")
+    speech_s: float | None
+    words_per_minute: float | None
+
+
+class OverallMeasures(BaseModel):
+    answers: int
+    words: int
+    mean_words: float
+    fillers: int
+    fillers_per_100_words: float
+    fillers_per_minute: float | None
+    filler_terms: dict[str, int]
+    hedges: int
+    hedges_per_100_words: float
+    mean_response_s: float | None
+    words_per_minute: float | None
+
+
+class Evidence(BaseModel):
+    """A transcript sentence a score rests on."""
+
+    dimension: Literal["relevance", "structure", "depth", "communication", "correctness"]
+    seq: int
+    quote: str
+    note: str
 
 
 class ReportItem(BaseModel):
     question: str
     answer: str
+    # Reports written before these fields existed lack them; they read as empty.
+    category: str = ""
     scores: Scores
     feedback: str
     turn_seqs: list[int]
+    measures: AnswerMeasures | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+HiringSignal = Literal["strong_hire", "hire", "lean_no", "no"]
 
 
 class ReportOut(BaseModel):
@@ -102,3 +158,41 @@ class ReportOut(BaseModel):
     summary: str
     items: list[ReportItem]
     error: str | None
+
+    # Derived from the stored items on every read, so older reports get them too.
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def measures(self) -> OverallMeasures | None:
+        per_answer = [i.measures.model_dump() for i in self.items if i.measures is not None]
+        if len(per_answer) != len(self.items):
+            return None
+        summary = measures.overall_measures(per_answer)
+        return OverallMeasures.model_validate(summary) if summary else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def signal(self) -> HiringSignal | None:
+        if self.status != "ready":
+            return None
+        return measures.hiring_signal(self._item_dicts(), self.overall_score)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def strengths(self) -> list[str]:
+        return self._bullets()[0]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def weaknesses(self) -> list[str]:
+        return self._bullets()[1]
+
+    def _item_dicts(self) -> list[dict[str, Any]]:
+        return [{"scores": i.scores.model_dump()} for i in self.items]
+
+    def _bullets(self) -> tuple[list[str], list[str]]:
+        if self.status != "ready":
+            return [], []
+        overall = self.measures
+        return measures.strengths_and_weaknesses(
+            self._item_dicts(), overall.model_dump() if overall else None
+        )

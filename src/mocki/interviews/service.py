@@ -23,6 +23,7 @@ from mocki.documents import service as documents
 from mocki.interviews import grounding, repository
 from mocki.interviews.engine import Context, InterviewEngine, Move, Plan, SourceLine, build_plan, keywords_for
 from mocki.interviews.engine import source_lines as split_lines
+from mocki.interviews.personas import voice_of
 from mocki.interviews.schemas import (
     InterviewDetail,
     InterviewIn,
@@ -98,6 +99,7 @@ def _not_found() -> NotFound:
 
 def interview_out(interview: Interview) -> InterviewOut:
     plan = interview.plan or {}
+    voice = voice_of(interview.persona, interview.language)
     return InterviewOut(
         id=interview.id,
         target_role=interview.target_role,
@@ -106,6 +108,8 @@ def interview_out(interview: Interview) -> InterviewOut:
         job_description_id=interview.job_description_id,
         kind=interview.kind,
         length=interview.length,
+        persona=voice.persona,
+        language=voice.language,
         status=interview.status,
         questions_asked=int(plan.get("asked", 0)),
         created_at=interview.created_at,
@@ -148,6 +152,8 @@ async def create_interview(session: AsyncSession, owner_id: uuid.UUID, body: Int
         job_description_id=body.job_description_id,
         kind=body.kind,
         length=body.length,
+        persona=body.persona,
+        language=body.language,
         status="created",
         plan={},
     )
@@ -258,7 +264,8 @@ async def prepare_start(
         if q.id in matches
     }
     plan = build_plan(picked, [str(q.id) for q in picked], keywords, lines, grounds)
-    ctx = Context(interview.target_role, interview.company, plan)
+    voice = voice_of(interview.persona, interview.language)
+    ctx = Context(interview.target_role, interview.company, plan, voice=voice)
     move = engine.opening(ctx)
     seq = await repository.next_seq(session, interview_id)
     plan.pending = {"since": utcnow().isoformat(), "seq": seq}
@@ -312,7 +319,8 @@ async def prepare_answer(
         created_at=now,
     )
     session.add(candidate)
-    ctx = Context(interview.target_role, interview.company, plan, last_question=last_question)
+    voice = voice_of(interview.persona, interview.language)
+    ctx = Context(interview.target_role, interview.company, plan, last_question=last_question, voice=voice)
     move = engine.after_turn(ctx, text, "answer" if intent is None else intent.acted_on)
     plan.pending = {"since": now.isoformat(), "seq": seq + 1}
     interview.plan = plan.to_json()

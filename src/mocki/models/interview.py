@@ -26,6 +26,9 @@ class Interview(IdMixin, TimestampMixin, Base):
     )
     kind: Mapped[str] = mapped_column(String(32), default="mixed")  # mixed|behavioural|technical
     length: Mapped[int] = mapped_column(Integer, default=5)  # number of main questions
+    # How the interviewer sounds (friendly|neutral|tough) and the language it speaks (en|zh).
+    persona: Mapped[str] = mapped_column(String(16), default="neutral", server_default="neutral")
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # created -> active -> ended (report pending/ready)
     status: Mapped[str] = mapped_column(String(16), default="created")
     # The engine's private state: planned questions, cursor, follow-up counts.

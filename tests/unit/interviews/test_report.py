@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from mocki.interviews import analysis
 from mocki.interviews.engine import Plan, PlannedQuestion
 from mocki.interviews.report import (
     QA,
+    Draft,
     clean_feedback,
+    correctness,
+    evidence,
     measure_item,
+    overall_score,
     pair_turns,
     rule_feedback,
     score,
+    score_item,
     summarise,
     weakest,
+    write_items,
 )
+from mocki.interviews.schemas import ReportOut
 from mocki.models import Turn
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -130,3 +138,116 @@ def test_summary_for_no_answers_says_so() -> None:
 def test_measure_uses_interview_keywords_as_tech_terms() -> None:
     m = analysis.measure("q", "We used Zookeeper heavily.", keywords=["zookeeper"])
     assert "zookeeper" in m.tech_terms
+
+
+MUTEX_RUBRIC = "Mutual exclusion of a critical section; one thread holds the lock at a time; deadlock risk"
+
+
+def _technical(answer: str, category: str = "knowledge", rubric: str = MUTEX_RUBRIC) -> QA:
+    q = "What is a mutex?"
+    return QA(question=q, bank_text=q, category=category, rubric=rubric, answers=[answer], answer_seqs=[2],
+              prompts=[q])  # fmt: skip
+
+
+def test_pair_turns_times_each_answer_from_the_turn_before() -> None:
+    turns = [
+        _turn(1, "interviewer", "What is a mutex?", "question", 2),
+        _turn(2, "candidate", "Could you repeat that?", "clarification", 2),
+        _turn(3, "interviewer", "What is a mutex, a lock?", "clarification", 2),
+        _turn(4, "candidate", "A lock for one thread at a time.", "answer", 2),
+    ]
+    for offset, t in zip((0, 5, 9, 30), turns, strict=True):
+        t.created_at = NOW + timedelta(seconds=offset)
+    turns[3].meta = {"speech_s": 4.5}
+    [item] = pair_turns(turns, PLAN)
+    assert item.answer_seqs == [4] and item.response_s == [21.0] and item.speech_s == [4.5]
+    assert item.question_id == "c"
+
+
+def test_correctness_rewards_rubric_coverage_and_skips_behavioural() -> None:
+    full = correctness(
+        _technical(
+            "A mutex gives mutual exclusion over a critical section: only one thread holds the lock at a "
+            "time, and taking two locks in different orders risks deadlock."
+        )
+    )
+    partial = correctness(_technical("Only one thread can hold the lock at a time."))
+    off = correctness(_technical("It is a kind of database index."))
+    assert full is not None and partial is not None and off is not None
+    assert full == 5.0 and 0 < partial < full and off < partial
+    assert correctness(_technical("I don't know")) == 0.0
+    assert correctness(_technical("anything", category="behavioural")) is None
+    assert correctness(_technical("anything", rubric="")) is None
+
+
+def test_low_correctness_feedback_names_the_missed_points() -> None:
+    qa = _technical("A mutex is a lock. Only one thread holds it at a time, because otherwise data races.")
+    m, scores = score_item(qa, [])
+    assert "correctness" in scores
+    scores = {**scores, "correctness": 0.5}
+    assert weakest(scores) == "correctness"
+    assert "deadlock risk" in rule_feedback(qa, m, scores)
+
+
+def test_evidence_quotes_the_sentences_scores_rest_on() -> None:
+    qa = _technical(
+        "Um, basically it is a lock. Only one thread holds the lock at a time, so the critical section is "
+        "safe. In Python 3.12 I used threading.Lock around a Redis client."
+    )
+    _, scores = score_item(qa, [])
+    found = evidence(qa, [], scores)
+    by_dim: dict[str, list[str]] = {}
+    for e in found:
+        assert e["seq"] == 2 and e["quote"] in qa.answer and e["note"]
+        by_dim.setdefault(e["dimension"], []).append(e["quote"])
+    assert all(len(quotes) <= 2 for quotes in by_dim.values())
+    assert by_dim["communication"] == ["Um, basically it is a lock."]
+    assert any("3.12" in q for q in by_dim["depth"])
+    assert any("critical section" in q for q in by_dim["correctness"])
+
+
+def test_overall_weighs_each_answer_equally() -> None:
+    items = [
+        {"scores": {"relevance": 5.0, "structure": 5.0, "depth": 5.0, "communication": 5.0}},
+        {
+            "scores": {
+                "relevance": 0.0,
+                "structure": 0.0,
+                "depth": 0.0,
+                "communication": 0.0,
+                "correctness": 5.0,
+            }
+        },
+    ]
+    assert overall_score(items) == 60.0  # (5 + 1) / 2 / 5
+    assert overall_score([]) is None
+
+
+async def test_written_items_carry_measures_and_evidence_and_read_back() -> None:
+    turns = [
+        _turn(1, "interviewer", "What is a mutex?", "question", 2),
+        _turn(2, "candidate", "Um, one thread holds the lock at a time, I think.", "answer", 2),
+    ]
+    turns[1].created_at = NOW + timedelta(seconds=12)
+    qas = pair_turns(turns, PLAN)
+    qas[0].rubric = MUTEX_RUBRIC
+    draft = Draft(uuid.uuid4(), uuid.uuid4(), PLAN, 3, qas)
+    [item] = (await write_items(None, draft)).items
+    assert item["category"] == "knowledge" and 0 <= item["scores"]["correctness"] <= 5
+    assert item["measures"]["response_s"] == 12.0 and item["measures"]["fillers"] == 1
+    assert item["measures"]["hedges"] == 1 and item["evidence"]
+    out = ReportOut(status="ready", overall_score=overall_score([item]), summary="", items=[item], error=None)
+    body = out.model_dump()
+    assert body["measures"]["answers"] == 1 and body["measures"]["mean_response_s"] == 12.0
+    assert body["signal"] in ("strong_hire", "hire", "lean_no", "no")
+    assert body["strengths"] and body["weaknesses"]
+    pending = ReportOut(status="pending", overall_score=None, summary="", items=[], error=None).model_dump()
+    assert pending["signal"] is None and pending["strengths"] == [] and pending["measures"] is None
+
+
+def test_old_items_without_measures_still_read() -> None:
+    old = {"question": "q", "answer": "a", "feedback": "f", "turn_seqs": [1, 2],
+           "scores": {"relevance": 1.0, "structure": 1.0, "depth": 1.0, "communication": 1.0}}  # fmt: skip
+    out = ReportOut(status="ready", overall_score=20.0, summary="", items=[old], error=None).model_dump()
+    assert out["items"][0]["measures"] is None and out["items"][0]["evidence"] == []
+    assert out["measures"] is None and out["signal"] == "no"

@@ -337,6 +337,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/interviews/{interview_id}/report.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Report Pdf */
+        get: operations["report_pdf_api_v1_interviews__interview_id__report_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/interviews/{interview_id}/start": {
         parameters: {
             query?: never;
@@ -468,6 +485,41 @@ export interface components {
             /** Text */
             text: string;
         };
+        /**
+         * AnswerMeasures
+         * @description Counted from the answer's text; per-minute figures need a spoken length (voice only).
+         */
+        AnswerMeasures: {
+            /** Filler Terms */
+            filler_terms: {
+                [key: string]: number;
+            };
+            /** Fillers */
+            fillers: number;
+            /** Fillers Per 100 Words */
+            fillers_per_100_words: number;
+            /** Fillers Per Minute */
+            fillers_per_minute: number | null;
+            /** Hedge Terms */
+            hedge_terms: {
+                [key: string]: number;
+            };
+            /** Hedges */
+            hedges: number;
+            /** Hedges Per 100 Words */
+            hedges_per_100_words: number;
+            /**
+             * Response S
+             * @description Seconds from the interviewer's question to the answer.
+             */
+            response_s: number | null;
+            /** Speech S */
+            speech_s: number | null;
+            /** Words */
+            words: number;
+            /** Words Per Minute */
+            words_per_minute: number | null;
+        };
         /** Body_import_questions_api_v1_questions_import_post */
         Body_import_questions_api_v1_questions_import_post: {
             /**
@@ -580,6 +632,23 @@ export interface components {
             text: string;
         };
         /**
+         * Evidence
+         * @description A transcript sentence a score rests on.
+         */
+        Evidence: {
+            /**
+             * Dimension
+             * @enum {string}
+             */
+            dimension: "relevance" | "structure" | "depth" | "communication" | "correctness";
+            /** Note */
+            note: string;
+            /** Quote */
+            quote: string;
+            /** Seq */
+            seq: number;
+        };
+        /**
          * ExampleOut
          * @description A visible test: the arguments the function is called with and the value it must return.
          */
@@ -635,8 +704,18 @@ export interface components {
             job_description_id: string | null;
             /** Kind */
             kind: string;
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "en" | "zh";
             /** Length */
             length: number;
+            /**
+             * Persona
+             * @enum {string}
+             */
+            persona: "friendly" | "neutral" | "tough";
             /** Questions Asked */
             questions_asked: number;
             /** Resume Id */
@@ -667,10 +746,22 @@ export interface components {
              */
             kind: "mixed" | "behavioural" | "technical";
             /**
+             * Language
+             * @default en
+             * @enum {string}
+             */
+            language: "en" | "zh";
+            /**
              * Length
              * @default 5
              */
             length: number;
+            /**
+             * Persona
+             * @default neutral
+             * @enum {string}
+             */
+            persona: "friendly" | "neutral" | "tough";
             /** Resume Id */
             resume_id?: string | null;
             /** Target Role */
@@ -696,8 +787,18 @@ export interface components {
             job_description_id: string | null;
             /** Kind */
             kind: string;
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "en" | "zh";
             /** Length */
             length: number;
+            /**
+             * Persona
+             * @enum {string}
+             */
+            persona: "friendly" | "neutral" | "tough";
             /** Questions Asked */
             questions_asked: number;
             /** Resume Id */
@@ -719,6 +820,33 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /** OverallMeasures */
+        OverallMeasures: {
+            /** Answers */
+            answers: number;
+            /** Filler Terms */
+            filler_terms: {
+                [key: string]: number;
+            };
+            /** Fillers */
+            fillers: number;
+            /** Fillers Per 100 Words */
+            fillers_per_100_words: number;
+            /** Fillers Per Minute */
+            fillers_per_minute: number | null;
+            /** Hedges */
+            hedges: number;
+            /** Hedges Per 100 Words */
+            hedges_per_100_words: number;
+            /** Mean Response S */
+            mean_response_s: number | null;
+            /** Mean Words */
+            mean_words: number;
+            /** Words */
+            words: number;
+            /** Words Per Minute */
+            words_per_minute: number | null;
         };
         /** ProblemOut */
         ProblemOut: {
@@ -901,8 +1029,16 @@ export interface components {
         ReportItem: {
             /** Answer */
             answer: string;
+            /**
+             * Category
+             * @default
+             */
+            category: string;
+            /** Evidence */
+            evidence?: components["schemas"]["Evidence"][];
             /** Feedback */
             feedback: string;
+            measures?: components["schemas"]["AnswerMeasures"] | null;
             /** Question */
             question: string;
             scores: components["schemas"]["Scores"];
@@ -915,15 +1051,22 @@ export interface components {
             error: string | null;
             /** Items */
             items: components["schemas"]["ReportItem"][];
+            readonly measures: components["schemas"]["OverallMeasures"] | null;
             /** Overall Score */
             overall_score: number | null;
+            /** Signal */
+            readonly signal: ("strong_hire" | "hire" | "lean_no" | "no") | null;
             /**
              * Status
              * @enum {string}
              */
             status: "pending" | "ready" | "failed";
+            /** Strengths */
+            readonly strengths: string[];
             /** Summary */
             summary: string;
+            /** Weaknesses */
+            readonly weaknesses: string[];
         };
         /** RunIn */
         RunIn: {
@@ -979,6 +1122,8 @@ export interface components {
         Scores: {
             /** Communication */
             communication: number;
+            /** Correctness */
+            correctness?: number | null;
             /** Depth */
             depth: number;
             /** Relevance */
@@ -1823,6 +1968,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    report_pdf_api_v1_interviews__interview_id__report_pdf_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                interview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ready report as a PDF. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
                 };
             };
             /** @description Validation Error */

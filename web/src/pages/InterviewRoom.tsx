@@ -7,6 +7,7 @@ import { ApiError, api, messageOf, unwrap } from "../lib/client";
 import { KIND_LABEL } from "../lib/format";
 import { streamInterview, type StreamAction } from "../lib/interviewStream";
 import type { InterviewOut, Turn } from "../lib/types";
+import { LANGUAGE_LABEL, PERSONA_LABEL } from "./NewInterview";
 
 export function InterviewRoom() {
   const { id = "" } = useParams();
@@ -155,7 +156,8 @@ export function InterviewRoom() {
           </h1>
           <p className="muted small">
             {KIND_LABEL[interview.kind] ?? interview.kind} interview · question{" "}
-            {Math.min(interview.questions_asked, interview.length)} of {interview.length}
+            {Math.min(interview.questions_asked, interview.length)} of {interview.length} ·{" "}
+            {PERSONA_LABEL[interview.persona]} interviewer · {LANGUAGE_LABEL[interview.language]}
           </p>
         </div>
         {ended ? (

@@ -1,4 +1,4 @@
-// Set up an interview: role, company, which resume and job description, type and length.
+// Set up an interview: role, company, which resume and job description, type, length, persona and language.
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
@@ -7,6 +7,16 @@ import { api, messageOf, unwrap } from "../lib/client";
 import type { DocumentOut, InterviewCreate } from "../lib/types";
 
 type Kind = NonNullable<InterviewCreate["kind"]>;
+type Persona = NonNullable<InterviewCreate["persona"]>;
+type Language = NonNullable<InterviewCreate["language"]>;
+
+// Also used by the interview room's header line.
+export const PERSONA_LABEL: Record<Persona, string> = {
+  friendly: "Friendly",
+  neutral: "Neutral",
+  tough: "Tough",
+};
+export const LANGUAGE_LABEL: Record<Language, string> = { en: "English", zh: "中文 (Chinese)" };
 
 export function NewInterview() {
   const navigate = useNavigate();
@@ -17,6 +27,8 @@ export function NewInterview() {
   const [jdId, setJdId] = useState("");
   const [kind, setKind] = useState<Kind>("mixed");
   const [length, setLength] = useState(5);
+  const [persona, setPersona] = useState<Persona>("neutral");
+  const [language, setLanguage] = useState<Language>("en");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -46,6 +58,8 @@ export function NewInterview() {
             job_description_id: jdId || null,
             kind,
             length,
+            persona,
+            language,
           },
         }),
       );
@@ -124,6 +138,26 @@ export function NewInterview() {
                 onChange={(e) => setLength(Number(e.target.value))}
                 required
               />
+            </label>
+          </div>
+          <div className="row">
+            <label className="grow">
+              Interviewer
+              <select value={persona} onChange={(e) => setPersona(e.target.value as Persona)}>
+                <option value="friendly">Friendly: warm and encouraging</option>
+                <option value="neutral">Neutral</option>
+                <option value="tough">Tough: brief, presses for specifics</option>
+              </select>
+            </label>
+            <label className="grow">
+              Language
+              <select value={language} onChange={(e) => setLanguage(e.target.value as Language)}>
+                {(Object.keys(LANGUAGE_LABEL) as Language[]).map((lang) => (
+                  <option key={lang} value={lang}>
+                    {LANGUAGE_LABEL[lang]}
+                  </option>
+                ))}
+              </select>
             </label>
           </div>
           <ErrorMessage error={error} />
