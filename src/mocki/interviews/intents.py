@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import math
 import multiprocessing
@@ -44,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import numpy.typing as npt
 
+from mocki.core.jsonl import records
 from mocki.llm.base import ChatMessage, LLMError
 
 if TYPE_CHECKING:
@@ -125,20 +125,7 @@ class IntentResult:
 
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise IntentDataError(f"{path}: cannot read it ({exc})") from exc
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise IntentDataError(f"{path}:{number}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
-        if not isinstance(record, dict):
-            raise IntentDataError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
-        yield number, record
+    return records(path, IntentDataError)
 
 
 def _example(record: Mapping[str, Any], where: str, number: int) -> Example:

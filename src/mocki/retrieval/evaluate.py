@@ -7,7 +7,6 @@ so the figures measure what users get rather than a re-implementation of it.
 
 from __future__ import annotations
 
-import json
 import statistics
 import tempfile
 import time
@@ -20,6 +19,7 @@ from typing import Any, get_args
 from rich.console import Console
 from rich.table import Table
 
+from mocki.core.jsonl import records
 from mocki.retrieval import merge
 from mocki.retrieval.embeddings import MiniLM
 from mocki.retrieval.store import EdgeStore, PairHit, VectorPoint
@@ -77,20 +77,7 @@ class Metrics:
 
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalInputError(f"{path}: cannot read it ({exc})") from exc
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalInputError(f"{path}:{number}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
-        if not isinstance(record, dict):
-            raise EvalInputError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
-        yield number, record
+    return records(path, EvalInputError)
 
 
 def _text(record: Mapping[str, Any], field: str, where: str) -> str:
