@@ -213,6 +213,18 @@ async def test_interview_in_the_browser(chromium: str, api_server: str, tmp_path
             # One item per bank question; a rule-chosen follow-up folds into its question's item.
             await expect(page.locator(".items > li").first).to_be_visible()
             assert 1 <= await page.locator(".items > li").count() <= 2
+            # The radar chart is drawn: one vertex per scored dimension, inside the chart.
+            radar = page.locator("svg.radar")
+            await expect(radar).to_be_visible()
+            assert await radar.locator("circle.radar-dot").count() >= 4
+            box = await radar.bounding_box()
+            assert box is not None and box["width"] > 100 and box["height"] > 100
+            # The PDF downloads with the user's token and is a PDF.
+            async with page.expect_download(timeout=SLOW_MS) as download_info:
+                await page.get_by_role("button", name="Download PDF").click()
+            pdf_path = tmp_path / "report.pdf"
+            await (await download_info.value).save_as(pdf_path)
+            assert pdf_path.read_bytes().startswith(b"%PDF")
             await page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         except Exception:
             # What the user saw when it went wrong is the quickest diagnosis.
