@@ -280,8 +280,12 @@ _WEAK_HINT = {
 }
 
 
-def clean_feedback(raw: str) -> str | None:
-    """One usable sentence from the model, or None."""
+_ECHO = re.compile(r"\b(interview coach|you are an?|as an ai|the candidate'?s answer)\b", re.I)
+
+
+def clean_feedback(raw: str, answer: str = "") -> str | None:
+    """One usable sentence from the model, or None: not the instructions echoed back, not the
+    candidate's own answer repeated to them."""
     text = re.sub(r"[*_#`]+", "", raw)
     text = re.sub(r"\s+", " ", text).strip().strip("\"'“” ")
     text = re.sub(r"^(advice|feedback|coach)\s*:\s*", "", text, flags=re.I)
@@ -292,7 +296,11 @@ def clean_feedback(raw: str) -> str | None:
     letters = [c for c in text if c.isalpha()]
     if not 4 <= n <= 40 or not letters or sum(c.isascii() for c in letters) / len(letters) < 0.95:
         return None
-    if re.match(r"^(question|answer|weakest)\b", text, re.I):
+    if re.match(r"^(question|answer|weakest)\b", text, re.I) or _ECHO.search(text):
+        return None
+    said = set(analysis.content_words(answer))
+    own = analysis.content_words(text)
+    if own and sum(w in said for w in own) / len(own) > 0.6:
         return None
     return text
 
@@ -310,7 +318,7 @@ async def model_feedback(llm: LLM, item: QA, dim: str) -> tuple[str | None, Usag
             model=llm.model, latency_s=time.perf_counter() - started, error=str(exc)[:500] or "timeout"
         )
         return None, failed
-    return clean_feedback(completion.text), completion.usage
+    return clean_feedback(completion.text, item.answer), completion.usage
 
 
 def overall_score(items: Sequence[dict[str, Any]]) -> float | None:

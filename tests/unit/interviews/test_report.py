@@ -128,6 +128,21 @@ def test_clean_feedback() -> None:
     assert clean_feedback("Question: what is a mutex? Answer: a lock.") is None
 
 
+def test_feedback_that_echoes_the_prompt_or_the_answer_is_refused() -> None:
+    assert clean_feedback("You're an interview coach.") is None
+    assert clean_feedback("You are an expert interviewer and you give advice.") is None
+    answer = "I would keep PostgreSQL as the source of truth and move slow work to background jobs."
+    assert (
+        clean_feedback(
+            "Keep PostgreSQL as the source of truth and move slow work to background jobs.", answer
+        )
+        is None
+    )
+    assert clean_feedback("Say how you would measure whether the background jobs keep up.", answer) == (
+        "Say how you would measure whether the background jobs keep up."
+    )
+
+
 def test_summary_for_no_answers_says_so() -> None:
     assert "No answers" in summarise([], 5, None)
     items = [{"scores": {"relevance": 4.0, "structure": 2.0, "depth": 3.0, "communication": 5.0}}]

@@ -42,6 +42,7 @@ function polygon(points: Point[]): string {
 
 const SIZE = 280;
 const RADIUS = 90;
+const LABEL_ROOM = 70;
 
 export function RadarChart({ axes, max = 5, title }: { axes: RadarAxis[]; max?: number; title: string }) {
   if (axes.length < 3) return null; // fewer than three axes is a line, not an area
@@ -59,7 +60,13 @@ export function RadarChart({ axes, max = 5, title }: { axes: RadarAxis[]; max?: 
     center,
   ).points;
   return (
-    <svg className="radar" viewBox={`0 0 ${SIZE} ${SIZE}`} role="img" aria-labelledby="radar-title">
+    // Wider than the chart itself: labels left and right of it are anchored outwards.
+    <svg
+      className="radar"
+      viewBox={`${-LABEL_ROOM} 0 ${SIZE + 2 * LABEL_ROOM} ${SIZE}`}
+      role="img"
+      aria-labelledby="radar-title"
+    >
       <title id="radar-title">
         {title}: {axes.map((a) => `${a.label} ${a.value.toFixed(1)} of ${max}`).join(", ")}
       </title>
