@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mocki.sandbox import CaseResult, Language, Problem, SandboxResult, Verdict
-from mocki.sandbox.schemas import LANGUAGES, CaseStatus, Compare
+from mocki.sandbox.schemas import LANGUAGES, Compare
 
 # Far above any interview answer; the sandbox's own byte limit (64 KiB) stays the last word.
 MAX_CODE_CHARS = 20_000
@@ -65,24 +65,12 @@ class RunIn(BaseModel):
         return value
 
 
-class CaseOut(BaseModel):
-    """One test's result; a hidden test shows only its status and time."""
-
-    index: int
-    hidden: bool
-    status: CaseStatus
-    time_ms: float | None = None
-    args: list[Any] | None = None
-    expected: Any = None
-    actual: Any = None
-    error: str | None = None
-
-    @classmethod
-    def of(cls, case: CaseResult) -> CaseOut:
-        if case.hidden:
-            # The sandbox already blanks these; dropping them here too keeps a change there from leaking.
-            return cls(index=case.index, hidden=True, status=case.status, time_ms=case.time_ms)
-        return cls.model_validate(case.model_dump())
+def case_out(case: CaseResult) -> CaseResult:
+    """The sandbox already blanks a hidden test's details; dropping them here too keeps a change
+    there from ever leaking a hidden input through the api."""
+    if case.hidden:
+        return CaseResult(index=case.index, hidden=True, status=case.status, time_ms=case.time_ms)
+    return case
 
 
 class RunOut(BaseModel):
@@ -94,7 +82,7 @@ class RunOut(BaseModel):
     problem_id: str
     passed: int
     total: int
-    tests: list[CaseOut]
+    tests: list[CaseResult]
     stdout: str
     stderr: str
     stdout_truncated: bool
@@ -110,7 +98,7 @@ class RunOut(BaseModel):
             problem_id=result.problem_id,
             passed=result.passed,
             total=result.total,
-            tests=[CaseOut.of(case) for case in result.tests],
+            tests=[case_out(case) for case in result.tests],
             stdout=result.stdout,
             stderr=result.stderr,
             stdout_truncated=result.stdout_truncated,

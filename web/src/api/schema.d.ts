@@ -547,10 +547,10 @@ export interface components {
             title: string;
         };
         /**
-         * CaseOut
-         * @description One test's result; a hidden test shows only its status and time.
+         * CaseResult
+         * @description One test. Hidden tests carry only their status and time: never input, output or error text.
          */
-        CaseOut: {
+        CaseResult: {
             /** Actual */
             actual?: unknown;
             /** Args */
@@ -1109,7 +1109,7 @@ export interface components {
             /** Stdout Truncated */
             stdout_truncated: boolean;
             /** Tests */
-            tests: components["schemas"]["CaseOut"][];
+            tests: components["schemas"]["CaseResult"][];
             /** Total */
             total: number;
             /**
