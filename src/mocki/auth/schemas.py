@@ -33,3 +33,5 @@ class TokenPair(BaseModel):
     refresh_token: str
     token_type: str = "bearer"
     expires_in: int
+    # Hex HMAC-SHA256 key for signing mutating requests of this session (docs/security.md).
+    signing_key: str

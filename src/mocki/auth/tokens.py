@@ -21,11 +21,16 @@ ISSUER = "mocki"
 class AccessClaims:
     user_id: uuid.UUID
     role: str
+    # The sign-in session (refresh-token family) the token belongs to; request signing keys are
+    # derived from it (security/signing.py). None for tokens issued before sessions were named.
+    session_id: str | None = None
 
 
-def issue_access_token(user_id: uuid.UUID, role: str, secret: str, minutes: int) -> str:
+def issue_access_token(
+    user_id: uuid.UUID, role: str, secret: str, minutes: int, session_id: uuid.UUID | None = None
+) -> str:
     now = utcnow()
-    payload = {
+    payload: dict[str, object] = {
         "sub": str(user_id),
         "role": role,
         "iss": ISSUER,
@@ -34,6 +39,8 @@ def issue_access_token(user_id: uuid.UUID, role: str, secret: str, minutes: int)
         "exp": now + timedelta(minutes=minutes),
         "typ": "access",
     }
+    if session_id is not None:
+        payload["sid"] = str(session_id)
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
@@ -57,7 +64,10 @@ def decode_access_token(token: str, secret: str) -> AccessClaims:
         user_id = uuid.UUID(str(payload["sub"]))
     except ValueError as exc:
         raise Unauthorized("Access token is invalid.", code="token_invalid") from exc
-    return AccessClaims(user_id=user_id, role=str(payload.get("role", "user")))
+    sid = payload.get("sid")
+    return AccessClaims(
+        user_id=user_id, role=str(payload.get("role", "user")), session_id=str(sid) if sid else None
+    )
 
 
 def new_refresh_token() -> tuple[str, str]:

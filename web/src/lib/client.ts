@@ -1,8 +1,10 @@
-// The typed api client: openapi-fetch over the generated schema, with the Bearer token attached
-// and one silent refresh through /auth/refresh when the access token has expired.
+// The typed api client: openapi-fetch over the generated schema, with the Bearer token attached,
+// changes signed for the replay guard (signing.ts), and one silent refresh through /auth/refresh
+// when the access token has expired.
 import createClient from "openapi-fetch";
 
 import type { paths } from "../api/schema";
+import { adjustClock, isSigned, signRequest } from "./signing";
 
 export const API_BASE = "/api/v1";
 const TOKENS_KEY = "mocki.tokens";
@@ -10,6 +12,8 @@ const TOKENS_KEY = "mocki.tokens";
 export interface Tokens {
   access_token: string;
   refresh_token: string;
+  /** The session's request-signing key (hex); absent in sessions stored before signing existed. */
+  signing_key?: string;
 }
 
 /** An error the api (or the network) reported, with the message meant for a person. */
@@ -37,7 +41,9 @@ export const tokenStore = {
     try {
       const parsed = JSON.parse(raw) as Partial<Tokens>;
       if (typeof parsed.access_token === "string" && typeof parsed.refresh_token === "string") {
-        return { access_token: parsed.access_token, refresh_token: parsed.refresh_token };
+        const tokens: Tokens = { access_token: parsed.access_token, refresh_token: parsed.refresh_token };
+        if (typeof parsed.signing_key === "string") tokens.signing_key = parsed.signing_key;
+        return tokens;
       }
     } catch {
       // A corrupt entry is the same as no session; it is cleared below.
@@ -49,7 +55,11 @@ export const tokenStore = {
     if (tokens) {
       localStorage.setItem(
         TOKENS_KEY,
-        JSON.stringify({ access_token: tokens.access_token, refresh_token: tokens.refresh_token }),
+        JSON.stringify({
+          access_token: tokens.access_token,
+          refresh_token: tokens.refresh_token,
+          signing_key: tokens.signing_key,
+        }),
       );
     } else {
       localStorage.removeItem(TOKENS_KEY);
@@ -95,12 +105,30 @@ function isAuthEndpoint(url: string): boolean {
   return new URL(url, window.location.origin).pathname.startsWith(`${API_BASE}/auth/`);
 }
 
-/** fetch with the access token, retried once after a refresh if the token was rejected. */
+/** True (and the clock corrected) when the api refused a request for its timestamp. */
+async function isStale(response: Response): Promise<boolean> {
+  if (response.status !== 401) return false;
+  try {
+    const body = (await response.clone().json()) as { error?: { code?: string; details?: { server_time?: number } } };
+    const serverTime = body.error?.details?.server_time;
+    if (body.error?.code !== "request_stale" || typeof serverTime !== "number") return false;
+    adjustClock(serverTime);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** fetch with the access token and a signature, re-signed once if this machine's clock was off,
+ * and retried once after a refresh if the token was rejected. */
 export async function authFetch(request: Request): Promise<Response> {
-  const retry = request.clone(); // the first attempt consumes the body
+  // Each attempt consumes a body, and each is signed afresh (new nonce: the api refuses replays).
+  const resign = request.clone();
+  const retry = request.clone();
   const send = async (req: Request): Promise<Response> => {
     const tokens = tokenStore.get();
     if (tokens) req.headers.set("Authorization", `Bearer ${tokens.access_token}`);
+    if (tokens?.signing_key && !isAuthEndpoint(req.url)) await signRequest(req, tokens.signing_key);
     try {
       return await fetch(req);
     } catch (err) {
@@ -108,7 +136,13 @@ export async function authFetch(request: Request): Promise<Response> {
       throw new ApiError(0, "network_error", "Could not reach the MOCKI server. Check that it is running.");
     }
   };
-  const response = await send(request);
+  const stored = tokenStore.get();
+  // A session stored before request signing existed gets its key from one refresh.
+  if (stored && !stored.signing_key && isSigned(request.method) && !isAuthEndpoint(request.url)) {
+    await refreshTokens();
+  }
+  let response = await send(request);
+  if (await isStale(response)) response = await send(resign);
   if (response.status !== 401 || !tokenStore.get() || isAuthEndpoint(request.url)) return response;
   return (await refreshTokens()) ? send(retry) : response;
 }
