@@ -21,7 +21,7 @@ from pathlib import Path
 
 from mocki.llm.local_models import ensure_model, server_command
 from mocki.settings import DEFAULT_SECRET, Settings
-from mocki.tasks.names import worker_command
+from mocki.tasks.names import beat_command, worker_command
 
 _PR_SET_PDEATHSIG = 1
 
@@ -110,6 +110,9 @@ class Stack:
             env["MOCKI_LLM_BASE_URL"] = f"http://127.0.0.1:{self.settings.local_model.port}/v1"
             env["MOCKI_LLM_MODEL"] = "local"
             env["MOCKI_LLM__PREWARM"] = "true"
+            # The local model's prompt cache is worth more than the memory in every prompt
+            # (interviews/history.py); an explicit setting still wins.
+            env.setdefault("MOCKI_INTERVIEW__HISTORY", "off")
         return env
 
     def local_secret(self) -> str:
@@ -182,6 +185,11 @@ class Stack:
         child = self._spawn("worker", command, self.child_env())
         _wait(lambda: b"ready." in child.log.read_bytes()[-20000:], child, 90)
         self.say("worker     celery worker on queues cpu, io")
+
+    def start_beat(self) -> None:
+        child = self._spawn("beat", beat_command(sys.executable), self.child_env())
+        _wait(lambda: b"beat: Starting" in child.log.read_bytes()[-20000:], child, 60)
+        self.say("beat       celery beat (scheduled tasks)")
 
     def start_api(self) -> None:
         host, port = self.settings.host, self.settings.port

@@ -19,7 +19,6 @@ from typing import Protocol
 from celery import Celery
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mocki.core.db import after_commit
 from mocki.core.errors import Conflict, Invalid, NotFound, TooLarge
 from mocki.core.timeutil import as_utc, utcnow
 from mocki.documents import repository
@@ -28,7 +27,8 @@ from mocki.documents.schemas import DocumentTextOut
 from mocki.models import Document
 from mocki.retrieval import indexing
 from mocki.settings import DocumentLimits, get_settings
-from mocki.tasks.names import EXTRACT_DOCUMENT, QUEUE_CPU
+from mocki.tasks import routing
+from mocki.tasks.names import EXTRACT_DOCUMENT
 
 __all__ = [
     "KINDS",
@@ -148,11 +148,8 @@ async def upload(
     session.add(document)
     await session.flush()
     document_id = str(document.id)
-    after_commit(
-        session,
-        lambda: celery.send_task(
-            EXTRACT_DOCUMENT, args=[document_id], queue=QUEUE_CPU, expires=EXTRACT_EXPIRES_S
-        ),
+    routing.send_after_commit(
+        session, celery, EXTRACT_DOCUMENT, [document_id], expires=EXTRACT_EXPIRES_S, owner_id=owner_id
     )
     return document
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mocki.core.timeutil import utcnow
 from mocki.llm.base import Usage
 from mocki.models import LLMCall
+from mocki.observability import llm as llm_metrics
 
 
 def record(
@@ -38,4 +39,5 @@ def record(
         created_at=utcnow(),
     )
     session.add(row)
+    llm_metrics.observe(usage, row.purpose, row.status)
     return row

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import undefer
 from tokenizers import Tokenizer
 
-from mocki.core.db import after_commit, session_scope
+from mocki.core.db import session_scope
 from mocki.core.errors import DomainError
 from mocki.llm.base import LLM, LLMError
 from mocki.llm.cache import scoped
@@ -37,7 +37,8 @@ from mocki.retrieval import pairs as pair_text
 from mocki.retrieval.chunking import chunk_text
 from mocki.retrieval.embeddings import Embedder, default_tokenizer_path
 from mocki.settings import Settings
-from mocki.tasks.names import BUILD_PAIRS, CHUNK_DOCUMENT, INDEX_QUESTIONS, QUEUE_CPU, QUEUE_IO
+from mocki.tasks import routing
+from mocki.tasks.names import BUILD_PAIRS, CHUNK_DOCUMENT, INDEX_QUESTIONS
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +78,13 @@ def queue_document(session: AsyncSession, celery: Celery, document: Document) ->
     document.index_status = "queued"
     document.index_error = None
     doc_id, generation = str(document.id), document.index_generation
-    after_commit(
+    routing.send_after_commit(
         session,
-        lambda: celery.send_task(
-            CHUNK_DOCUMENT, args=[doc_id, generation], queue=QUEUE_CPU, expires=INDEX_EXPIRES_S
-        ),
+        celery,
+        CHUNK_DOCUMENT,
+        [doc_id, generation],
+        expires=INDEX_EXPIRES_S,
+        owner_id=document.owner_id,
     )
 
 
@@ -255,9 +258,8 @@ async def build_pairs(
 
 
 def send_model_pairs(celery: Celery, document_id: uuid.UUID, generation: int) -> None:
-    celery.send_task(
-        BUILD_PAIRS, args=[str(document_id), generation], queue=QUEUE_IO, expires=INDEX_EXPIRES_S
-    )
+    # Sent from the chunking task: it keeps that task's lane.
+    routing.send(celery, BUILD_PAIRS, [str(document_id), generation], expires=INDEX_EXPIRES_S)
 
 
 # ------------------------------------------------------------------------------ bank questions
@@ -315,9 +317,8 @@ async def index_questions(
 def queue_stale_questions(session: AsyncSession, celery: Celery, owner_id: uuid.UUID | None) -> None:
     """After this transaction commits, embed whatever of this owner's bank changed (None: built-in)."""
     owner = str(owner_id) if owner_id is not None else None
-    after_commit(
-        session,
-        lambda: celery.send_task(INDEX_QUESTIONS, args=[owner], queue=QUEUE_IO, expires=INDEX_EXPIRES_S),
+    routing.send_after_commit(
+        session, celery, INDEX_QUESTIONS, [owner], expires=INDEX_EXPIRES_S, owner_id=owner_id
     )
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mocki.models import RefreshToken, User
@@ -34,3 +35,20 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID, when: datet
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=when)
     )
+
+
+async def search(
+    session: AsyncSession, *, text: str, tier: str | None, limit: int, offset: int
+) -> tuple[Sequence[User], int]:
+    """Accounts whose email or name contains `text`, oldest first, and how many match in all."""
+    where: list[ColumnElement[bool]] = []
+    if text:
+        pattern = f"%{text.lower()}%"
+        where.append(func.lower(User.email).like(pattern) | func.lower(User.name).like(pattern))
+    if tier is not None:
+        where.append(User.tier == tier)
+    rows = await session.scalars(
+        select(User).where(*where).order_by(User.created_at, User.id).limit(limit).offset(offset)
+    )
+    total = await session.scalar(select(func.count()).select_from(User).where(*where))
+    return rows.all(), int(total or 0)

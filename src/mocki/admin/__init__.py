@@ -1,0 +1,1 @@
+"""The administrators' view of the task system and of users' tiers."""
