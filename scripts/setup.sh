@@ -61,11 +61,26 @@ fi
 [ "$TEST" = 1 ] && MODELS="$MODELS tiny"
 for m in $MODELS; do .venv/bin/mocki models ensure "$m"; done
 
-# 4. Chromium for the browser test (Debian's package; no browser downloads).
-if [ "$TEST" = 1 ] && [ ! -x /usr/bin/chromium ]; then
-  say "installing Debian's chromium for the browser test ..."
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
+# 4. Debian packages. Always (optional outside tests): a CJK font (1.6 MB) so Chinese reports
+# render in their PDF. For the tests: Chromium (browser test), Dovecot (IMAP tests), Prometheus
+# and promtool (alert rules and the scrape test), docker-compose (validates deploy/compose.yaml;
+# no daemon is started).
+if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi
+missing=()
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
+if [ "$TEST" = 1 ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+  command -v promtool >/dev/null || missing+=(prometheus)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]} ..."
+  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      --no-install-recommends "${missing[@]}" >/dev/null; }; then
+    [ "$TEST" = 1 ] && { echo "could not install ${missing[*]} (the tests need them)" >&2; exit 1; }
+    say "could not install ${missing[*]}: Chinese text in report PDFs will lack its glyphs"
+  fi
 fi
 
 # 5. The web app: node_modules cached outside the clone by lock hash; rebuilt only on change.

@@ -1,8 +1,9 @@
 """The built web app in real Chromium against a real api server, Celery worker and local model.
 
 Signs up, uploads a PDF resume and pastes a job description, waits for both to be processed,
-runs a two-question interview with streamed replies, ends it and waits for the scored report.
-Screenshots of the interview room and the report land in the test's tmp dir.
+runs a two-question interview with streamed replies, ends it and waits for the scored report,
+then opens the progress chart. Screenshots of the interview room, the report and the progress
+page land in the test's tmp dir.
 """
 
 from __future__ import annotations
@@ -226,6 +227,18 @@ async def test_interview_in_the_browser(chromium: str, api_server: str, tmp_path
             await (await download_info.value).save_as(pdf_path)
             assert pdf_path.read_bytes().startswith(b"%PDF")
             await page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+
+            # The progress page charts the scored interview: the overall score and each dimension.
+            await page.get_by_role("link", name="Progress", exact=True).click()
+            await expect(page.get_by_role("heading", name="Your progress")).to_be_visible()
+            chart = page.locator("svg.progress-chart")
+            await expect(chart).to_be_visible()
+            await expect(chart.locator('[data-series="overall"] circle.chart-dot')).to_have_count(1)
+            assert await chart.locator("circle.chart-dot").count() >= 5
+            box = await chart.bounding_box()
+            assert box is not None and box["width"] > 300 and box["height"] > 100
+            await expect(page.get_by_role("heading", name="Weak points")).to_be_visible()
+            await page.screenshot(path=str(tmp_path / "progress.png"), full_page=True)
         except Exception:
             # What the user saw when it went wrong is the quickest diagnosis.
             await page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
@@ -235,4 +248,5 @@ async def test_interview_in_the_browser(chromium: str, api_server: str, tmp_path
             await browser.close()
 
     assert page_errors == [], page_errors
-    print(f"screenshots: {tmp_path / 'interview-room.png'} {tmp_path / 'report.png'}")
+    shots = ("interview-room.png", "report.png", "progress.png")
+    print("screenshots:", *(tmp_path / name for name in shots))

@@ -11,11 +11,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mocki.interviews import analysis, personas, prompts
 from mocki.interviews.personas import NEUTRAL_EN, Language, Voice
 from mocki.llm.base import ChatMessage
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from mocki.interviews.history import History
+    from mocki.retrieval.service import Retriever
 
 PLAN_VERSION = 1
 MAX_LINES_PER_DOC = 200
@@ -46,6 +54,10 @@ class PlannedQuestion:
     tags: list[str] = field(default_factory=list)
     ground: SourceLine | None = None
     follow_ups: int = 0
+    # The agent that runs this question (agents.routing); "" means the one for its category.
+    agent: str = ""
+    # Why it was picked when it targets a weak point from earlier interviews (interviews.progress).
+    target: str | None = None
 
 
 @dataclass
@@ -57,6 +69,9 @@ class Plan:
     finished: bool = False
     # Set while an interviewer turn is being streamed; a second answer meanwhile is refused.
     pending: dict[str, Any] | None = None
+    # Each agent's own memory, by agent name: its state (a coding problem, STAR elements heard,
+    # hints given ...) and its conversation memory. Only that agent reads or writes its entry.
+    agents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def current(self) -> PlannedQuestion | None:
@@ -83,6 +98,8 @@ class Plan:
                     tags=list(q.get("tags") or []),
                     ground=SourceLine(**ground) if ground else None,
                     follow_ups=int(q.get("follow_ups", 0)),
+                    agent=str(q.get("agent") or ""),
+                    target=q.get("target"),
                 )
             )
         return cls(
@@ -92,6 +109,7 @@ class Plan:
             asked=int(data.get("asked", 0)),
             finished=bool(data.get("finished", False)),
             pending=data.get("pending"),
+            agents=dict(data.get("agents") or {}),
         )
 
 
@@ -211,19 +229,43 @@ ZH_STAR_CUES: dict[str, re.Pattern[str]] = {
 _ZH_SKIP = re.compile(r"^\s*(?:我)?(?:不知道|不清楚|不会|不太清楚|答不上|跳过|下一题|下一个问题|没有想法)")
 
 
-def _measure(
-    question: PlannedQuestion, answer: str, keywords: Sequence[str], language: str
-) -> analysis.AnswerMeasures:
-    m = analysis.measure(question.text, answer, keywords)
+ZH_CONNECTORS = re.compile(
+    r"因为|所以|因此|首先|其次|然后|接着|最后|但是|不过|然而|例如|比如|也就是说|权衡|结果是"
+)
+_ZH_SENTENCE_END = re.compile(r"[。！？!?；;]+")
+
+
+def zh_measures(m: analysis.AnswerMeasures, answer: str, keywords: Sequence[str]) -> analysis.AnswerMeasures:
+    """English measures of a Chinese answer corrected with Chinese cues: words from the Han
+    characters, STAR cues, sentences ended by Chinese punctuation, connectors, "I don't know".
+
+    Relevance stays word overlap with the (English) question, which a Chinese answer can only
+    reach through the English names it keeps (technologies, the role's keywords): it is raised to
+    what those names show, never invented. Unchanged when the answer holds no Han characters."""
     han = personas.han_count(answer)
-    if language != "zh" or han == 0:
+    if han == 0:
         return m
+    named = {analysis.stem(t) for t in m.tech_terms} | set(analysis.content_words(answer))
+    hits = len(named & {analysis.stem(k) for k in keywords})
+    sentences = len([s for s in _ZH_SENTENCE_END.split(answer) if s.strip()])
+    extras = dict(m.extras)
+    extras["connectors"] = extras.get("connectors", 0.0) + len(ZH_CONNECTORS.findall(answer))
     return replace(
         m,
         word_count=m.word_count + round(han / personas.HAN_PER_WORD),
+        sentence_count=max(m.sentence_count, sentences),
         star={name: m.star[name] or bool(cue.search(answer)) for name, cue in ZH_STAR_CUES.items()},
+        relevance=max(m.relevance, min(0.5, 0.15 * hits)),
         skipped=m.skipped or (han <= 12 and bool(_ZH_SKIP.search(answer))),
+        extras=extras,
     )
+
+
+def measure_answer(
+    question: PlannedQuestion, answer: str, keywords: Sequence[str], language: str
+) -> analysis.AnswerMeasures:
+    m = analysis.measure(question.text, answer, keywords)
+    return zh_measures(m, answer, keywords) if language == "zh" else m
 
 
 def decide_follow_up(
@@ -236,7 +278,7 @@ def decide_follow_up(
     """Why to ask one follow-up (a reason code), or None to move on. Pure rules, no model."""
     if question.follow_ups >= rules.max_follow_ups:
         return None
-    m = _measure(question, answer, keywords, language)
+    m = measure_answer(question, answer, keywords, language)
     if m.skipped:
         return None
     if question.category == "behavioural":
@@ -273,6 +315,9 @@ class Move:
     agent: str = "general"
     # The language the candidate must hear: the output guard checks the model's text against it.
     language: Language = "en"
+    # What the agent wants stored with the turn and shown to the client (a coding problem's id,
+    # a run's results, the hint level ...); JSON-safe.
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -295,12 +340,43 @@ class Context:
     may_follow_up: bool = True
     # How the interviewer sounds and which language it speaks (from the interview row).
     voice: Voice = NEUTRAL_EN
+    # What the classifier called the candidate's latest turn (before confidence thresholds).
+    intent: str = "answer"
+    # What the current agent gathered for this turn before the transaction (`Interviewer.gather`):
+    # a sandbox run, reference material found by retrieval ...; empty when nothing was gathered.
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def state(self, agent: str) -> dict[str, Any]:
+        """The agent's own memory in the plan (created empty on first use)."""
+        state: dict[str, Any] = self.plan.agents.setdefault(agent, {}).setdefault("state", {})
+        return state
+
+
+@dataclass(frozen=True)
+class Tools:
+    """What an agent may use while gathering evidence, outside any transaction."""
+
+    owner_id: uuid.UUID
+    retriever: Retriever | None = None
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
 
 class Interviewer(Protocol):
-    """Phrases the moves for one kind of question. Specialist agents implement this."""
+    """Runs one kind of question. Specialist agents implement this (see interviews/agents/).
+
+    `enter` is called when one of its questions starts (to reset its per-question memory);
+    `gather` runs before the turn's transaction, may be slow (run code, search references) and
+    returns JSON-safe evidence the decision methods then read from `ctx.evidence`; `stay` answers
+    a request that keeps the current question (clarification, hint, off-topic).
+    """
 
     name: str
+
+    def enter(self, ctx: Context, index: int) -> None: ...
+
+    async def gather(self, ctx: Context, text: str, tools: Tools) -> dict[str, Any]: ...
+
+    def stay(self, ctx: Context, intent: str) -> Move: ...
 
     def follow_up_reason(self, ctx: Context, question: PlannedQuestion, answer: str) -> str | None: ...
 
@@ -339,6 +415,28 @@ class GeneralInterviewer:
 
     def may_follow_up(self, ctx: Context, question: PlannedQuestion) -> bool:
         return question.follow_ups < self.rules_for(ctx).max_follow_ups
+
+    def enter(self, ctx: Context, index: int) -> None:
+        return None
+
+    async def gather(self, ctx: Context, text: str, tools: Tools) -> dict[str, Any]:
+        return {}
+
+    def stay(self, ctx: Context, intent: str) -> Move:
+        """A fixed reply that keeps the current question (no model call, no follow-up used up)."""
+        current = ctx.plan.current
+        assert current is not None
+        return Move(
+            kind=STAY_KIND[intent],
+            fallback=personas.stay_reply(ctx.voice, intent, current.text, current.category),
+            messages=None,
+            question_index=ctx.plan.cursor,
+            question_id=current.id,
+            provenance=_provenance(current.ground),
+            reason=intent,
+            agent=self.name,
+            language=ctx.voice.language,
+        )
 
     def opening(self, ctx: Context, index: int) -> Move:
         q = ctx.plan.questions[index]
@@ -449,8 +547,10 @@ def single_router(interviewer: Interviewer) -> Router:
 class InterviewEngine:
     """Turns the plan and the latest answer into the next move, updating the plan in place."""
 
-    def __init__(self, router: Router | None = None) -> None:
+    def __init__(self, router: Router | None = None, history: History | None = None) -> None:
         self.route: Router = router or single_router(GeneralInterviewer())
+        # The agents' conversation memories (interviews/history.py); None keeps none.
+        self.history = history
 
     def opening(self, ctx: Context) -> Move:
         plan = ctx.plan
@@ -459,6 +559,7 @@ class InterviewEngine:
             return self.route(None).closing(ctx)
         plan.cursor, plan.asked = 0, 1
         interviewer = self.route(plan.questions[0])
+        interviewer.enter(ctx, 0)
         ctx.may_follow_up = interviewer.may_follow_up(ctx, plan.questions[0])
         return interviewer.opening(ctx, 0)
 
@@ -478,17 +579,7 @@ class InterviewEngine:
             return self._next(ctx, text)
         if current is not None and intent in STAY_KIND:
             ctx.answer_context = answer_context(ctx)
-            return Move(
-                kind=STAY_KIND[intent],
-                fallback=personas.stay_reply(ctx.voice, intent, current.text, current.category),
-                messages=None,
-                question_index=plan.cursor,
-                question_id=current.id,
-                provenance=_provenance(current.ground),
-                reason=intent,
-                agent=self.route(current).name,
-                language=ctx.voice.language,
-            )
+            return self.route(current).stay(ctx, intent)
         return self.after_answer(ctx, text)
 
     def _next(self, ctx: Context, previous_answer: str) -> Move:
@@ -498,6 +589,7 @@ class InterviewEngine:
         if nxt < len(plan.questions):
             plan.cursor, plan.asked = nxt, plan.asked + 1
             interviewer = self.route(plan.questions[nxt])
+            interviewer.enter(ctx, nxt)
             ctx.may_follow_up = interviewer.may_follow_up(ctx, plan.questions[nxt])
             return interviewer.next_question(ctx, nxt, previous_answer)
         plan.cursor = len(plan.questions)

@@ -293,6 +293,15 @@ class ConversationMemory:
         oldest = self._recent[0].index
         self._shortened = {key: value for key, value in self._shortened.items() if key[0] >= oldest}
 
+    def note(self, text: str) -> None:
+        """Keep the facts of a turn that went to another agent's memory (no turn is added).
+
+        Each agent remembers its own exchanges; what the candidate stated is known to all."""
+        found = extract_facts(text, self._next_index)
+        if found:
+            self._sheet.add(found)
+            self._sheet_version += 1
+
     async def _fold(self, turn: Turn) -> None:
         """Fold a turn leaving the window into the open utterance, or start a new one.
 

@@ -210,3 +210,253 @@ _CLOSING: dict[Voice, str] = {
 
 def closing(voice: Voice) -> str:
     return _CLOSING[voice]
+
+
+# ---------------------------------- knowledge, system-design and deep-dive agents (interviews/agents)
+
+_MISSED_POINT: dict[Voice, str] = {
+    Voice("neutral", "en"): "You have not covered this yet: {point}. How would you handle that?",
+    Voice("friendly", "en"): (
+        "That's a good start. One thing you have not covered yet: {point}. How would you approach it?"
+    ),
+    Voice("tough", "en"): "You left out one point: {point}. How do you handle it?",
+    Voice("neutral", "zh"): "你还没有谈到这一点：{point}。你会怎么处理？",
+    Voice("friendly", "zh"): "说得不错！还有一点你没有提到：{point}。你会怎么考虑？",
+    Voice("tough", "zh"): "你漏掉了这一点：{point}。这一点怎么处理？",
+}
+
+
+def missed_point(voice: Voice, point: str) -> str:
+    """The fallback follow-up on a reference point the answer did not cover (kept as written)."""
+    text = point.strip().rstrip(".;:")
+    if voice.language == "en" and text[:1].isupper() and text[1:2].islower():
+        text = text[0].lower() + text[1:]  # "Ordered tree lookup" reads mid-sentence; "API" stays
+    return _MISSED_POINT[voice].format(point=text)
+
+
+_DEPTH_EN = {
+    "depth:measure": "How did you measure that result, and what was the baseline?",
+    "depth:why": "Why did you choose that approach over the alternatives?",
+    "depth:tradeoff": "What trade-off did that choice come with, and what did it cost you?",
+    "depth:differently": "Looking back, what would you do differently today?",
+}
+_DEPTH_EN_TOUGH = {
+    "depth:measure": "How exactly was that measured? What was the baseline?",
+    "depth:why": "Why that choice? What else did you consider?",
+    "depth:tradeoff": "What did that choice cost you? Name the trade-off.",
+    "depth:differently": "What would you do differently if you built it again?",
+}
+_DEPTH_ZH = {
+    "depth:measure": "这个结果是怎么衡量的？基准是多少？",
+    "depth:why": "为什么选择这个方案，而不是其他方案？",
+    "depth:tradeoff": "这个选择带来了什么权衡？代价是什么？",
+    "depth:differently": "现在回头看，你会做哪些不同的决定？",
+}
+_DEPTH_ZH_TOUGH = {
+    "depth:measure": "具体是怎么衡量的？基准是多少？",
+    "depth:why": "为什么这么选？你还考虑过哪些方案？",
+    "depth:tradeoff": "这个选择的代价是什么？请说出具体的权衡。",
+    "depth:differently": "如果重新做一次，你会改变什么？",
+}
+_DEPTH: dict[Voice, dict[str, str]] = {
+    Voice("neutral", "en"): _DEPTH_EN,
+    Voice("friendly", "en"): {k: "Thanks, that helps. " + v for k, v in _DEPTH_EN.items()},
+    Voice("tough", "en"): _DEPTH_EN_TOUGH,
+    Voice("neutral", "zh"): _DEPTH_ZH,
+    Voice("friendly", "zh"): {k: "谢谢，讲得很清楚。" + v for k, v in _DEPTH_ZH.items()},
+    Voice("tough", "zh"): _DEPTH_ZH_TOUGH,
+}
+
+
+def depth_probe(voice: Voice, reason: str) -> str:
+    """The fallback follow-up of a deep dive: how it was measured, why, the trade-off, hindsight."""
+    texts = _DEPTH[voice]
+    return texts.get(reason, texts["depth:why"])
+
+
+# A deep-dive question about one resume line, by what the line names: a result with a number, a
+# technology.
+_DEEP_DIVE: dict[Language, dict[str, str]] = {
+    "en": {
+        "number_tech": (
+            'Your resume says: "{line}". How did you get to {number}, how was it measured, and why {tech}?'
+        ),
+        "number": 'Your resume says: "{line}". How did you get to {number}, and how was it measured?',
+        "tech": 'Your resume says: "{line}". Why {tech} there, and what was the hardest decision?',
+        "plain": 'Your resume says: "{line}". What exactly was your part, and what was the hardest decision?',
+    },
+    "zh": {
+        "number_tech": (
+            "你的简历上写着：“{line}”。{number} 这个结果是怎么得到、怎么衡量的？为什么选择 {tech}？"
+        ),
+        "number": "你的简历上写着：“{line}”。{number} 是怎么得出来的？你是怎么衡量的？",
+        "tech": "你的简历上写着：“{line}”。为什么在这里选择 {tech}？其中最难的决定是什么？",
+        "plain": "你的简历上写着：“{line}”。你具体负责哪一部分？其中最难的决定是什么？",
+    },
+}
+
+
+def deep_dive_question(language: Language, line: str, number: str | None, tech: str | None) -> str:
+    """The template question when no model-written one is specific to the line."""
+    shape = "number_tech" if number and tech else "number" if number else "tech" if tech else "plain"
+    return _DEEP_DIVE[language][shape].format(line=line, number=number, tech=tech)
+
+
+# =============================================================================================
+# Coding agent (interviews/agents/coding.py): fixed texts of a coding question, shared by the
+# three personas. A problem's statement and hints stay English inside Chinese framing, like
+# bank questions; `{...}` fields are filled by the agent (code literals in backticks).
+# =============================================================================================
+
+_CODING: dict[Language, dict[str, str]] = {
+    "en": {
+        "present": (
+            "Let's do a coding problem: {title}. {statement} Write `{signature}` in {language} "
+            "({other} is fine too). For example, `{call}` should return `{expected}`. When you are "
+            "ready, paste your code here, in a fenced block or as plain code, and I will run it "
+            "against the examples and some hidden tests."
+        ),
+        "clarify": (
+            "Sure. {statement} You write `{signature}`: it gets the input as arguments and returns "
+            "the answer, nothing is read or printed. For example, `{call}` returns `{expected}`. "
+            "Paste your code when you are ready."
+        ),
+        "reminder": "Back to the coding problem, {title}: paste your `{signature}` when you are ready.",
+        "hint": "Hint {level} of {total}: {hint}",
+        "no_more_hints": (
+            "That was my last hint ({total} of {total}). Work from those, and paste your code when you "
+            "have it."
+        ),
+        "failed_case": (
+            "I ran your code: {passed} of {total} tests pass. For `{call}` it should return `{expected}`, "
+            "but it returned `{got}`. Can you find the bug and send a fixed version?"
+        ),
+        "error_case": (
+            "I ran your code: {passed} of {total} tests pass. For `{call}` it raised {error}. "
+            "Can you fix it and send it again?"
+        ),
+        "error": "I ran your code, and it stopped with: {error} Can you fix it and send it again?",
+        "hidden": (
+            "I ran your code: the examples pass, but {failed} of the {hidden} hidden tests fail. Think "
+            "about edge cases such as empty or very large inputs, duplicates and negative numbers. "
+            "Can you send a fixed version?"
+        ),
+        "limit": (
+            "I ran your code: {message} Is there a loop that never ends, or one doing far more work "
+            "than needed? Send a fixed version when you have one."
+        ),
+        "no_sandbox": (
+            "I can't run code on this server, so let's reason about it instead: walk me through what "
+            "your function returns for `{call}`, and tell me its time and space complexity."
+        ),
+        "ask_complexity": "All {total} tests pass. What are the time and space complexity of your solution?",
+        "complexity_again": (
+            "What is that in big-O terms: how does the running time grow with the size of the input, "
+            "and how much extra space does it use?"
+        ),
+        "too_optimistic": (
+            "I read it differently: {why}, which makes it {estimate} rather than {claim}. Can you do better?"
+        ),
+        "too_optimistic_final": (
+            "I read it differently: {why}, which makes it {estimate} rather than {claim}. Do you see where "
+            "that comes from?"
+        ),
+        "too_pessimistic": (
+            "I would call it {estimate} rather than {claim}: {why}. Where do you see the extra cost?"
+        ),
+        "improve": "Agreed, {estimate}. Can you improve on that? Tell me how, or send the faster version.",
+        "ask_code": (
+            "Could you write that as code? Paste `{signature}` here, in a fenced block or as plain code, "
+            "and I will run it."
+        ),
+    },
+    "zh": {
+        "present": (
+            "这是一道编程题「{title}」：{statement} "
+            "请用 {language} 写出 `{signature}`（用 {other} 也可以）。"
+            "例如，`{call}` 应该返回 `{expected}`。写好后把代码贴在这里，放在代码块里或直接粘贴都可以，"
+            "我会用示例和一些隐藏测试来运行它。"
+        ),
+        "clarify": (
+            "好的。{statement} 你需要写 `{signature}`："
+            "输入通过参数传入，结果作为返回值返回，不需要读取输入或打印。"
+            "例如，`{call}` 返回 `{expected}`。准备好了就把代码贴上来。"
+        ),
+        "reminder": "回到这道编程题 {title}：准备好了就把你的 `{signature}` 贴上来。",
+        "hint": "提示 {level}/{total}：{hint}",
+        "no_more_hints": "提示已经全部给出（{total}/{total}）。请根据这些提示继续，写好后把代码贴上来。",
+        "failed_case": (
+            "我运行了你的代码：{total} 个测试通过了 {passed} 个。对于 `{call}`，应该返回 `{expected}`，"
+            "但实际返回了 `{got}`。你能找到问题并发一个修正后的版本吗？"
+        ),
+        "error_case": (
+            "我运行了你的代码：{total} 个测试通过了 {passed} 个。对于 `{call}`，代码抛出了 {error}。"
+            "你能修复后再发一次吗？"
+        ),
+        "error": "我运行了你的代码，它出错停止了：{error} 你能修复后再发一次吗？",
+        "hidden": (
+            "我运行了你的代码：示例都通过了，但 {hidden} 个隐藏测试中有 {failed} 个没有通过。"
+            "想想边界情况，比如空输入、很大的输入、重复元素和负数。你能发一个修正后的版本吗？"
+        ),
+        "limit": (
+            "我运行了你的代码：{message} 是不是有循环停不下来，或者做了太多不必要的工作？修好后再发给我。"
+        ),
+        "no_sandbox": (
+            "这台服务器不能运行代码，我们来分析一下：请讲讲你的函数对 `{call}` 会返回什么，"
+            "并说说它的时间复杂度和空间复杂度。"
+        ),
+        "ask_complexity": "{total} 个测试全部通过。你的解法的时间复杂度和空间复杂度分别是多少？",
+        "complexity_again": "用大 O 表示法是多少？运行时间随输入规模怎样增长，额外用了多少空间？",
+        "too_optimistic": "我的看法不同：{why}，所以是 {estimate}，而不是 {claim}。你能做得更好吗？",
+        "too_optimistic_final": (
+            "我的看法不同：{why}，所以是 {estimate}，而不是 {claim}。你看出这是从哪里来的吗？"
+        ),
+        "too_pessimistic": "我认为是 {estimate}，而不是 {claim}：{why}。你觉得额外的开销在哪里？",
+        "improve": "同意，是 {estimate}。还能再优化吗？说说思路，或者直接发更快的版本。",
+        "ask_code": "能把它写成代码吗？把 `{signature}` 贴在这里，放在代码块里或直接粘贴都可以，我会运行它。",
+    },
+}
+
+# Why a submission costs what it does (sandbox/complexity.py reasons); {detail} names the code.
+_COMPLEXITY_WHY: dict[Language, dict[str, str]] = {
+    "en": {
+        "constant": "it does a fixed amount of work whatever the input",
+        "halving": "it halves the range at every step",
+        "loop": "it makes a single pass ({detail})",
+        "scan": "it goes through the input a fixed number of times ({detail})",
+        "sort": "the sort alone costs n log n ({detail})",
+        "nested_loops": "your loop inside a loop multiplies the work ({detail})",
+        "scan_in_loop": "every pass of the loop scans a whole collection again ({detail})",
+        "sort_in_loop": "it sorts inside a loop ({detail})",
+        "recursion": "the recursion goes one level per element ({detail})",
+        "memoized_recursion": "the memo computes each subproblem once",
+        "divide_and_conquer": "it splits the input in halves and does linear work on each level",
+        "branching_recursion": (
+            "each call makes two or more further calls with no memo, so the calls multiply"
+        ),
+    },
+    "zh": {
+        "constant": "无论输入多大，它做的工作量都是固定的",
+        "halving": "它每一步都把范围减半",
+        "loop": "它只遍历了一遍输入",
+        "scan": "它只把输入遍历了固定的几遍",
+        "sort": "光是排序就要 n log n",
+        "nested_loops": "循环里面又套了一层循环，工作量成倍增加",
+        "scan_in_loop": "循环的每一轮都要把整个集合重新扫描一遍",
+        "sort_in_loop": "它在循环里面排序",
+        "recursion": "递归对每个元素都要深入一层",
+        "memoized_recursion": "有了备忘录，每个子问题只计算一次",
+        "divide_and_conquer": "它把输入对半拆分，每一层做线性的工作",
+        "branching_recursion": "每次调用又会产生两次或更多次调用，而且没有备忘录，调用次数成倍增长",
+    },
+}
+
+
+def coding_text(voice: Voice, key: str, **fields: object) -> str:
+    """A fixed text of the coding agent in the interview's language."""
+    return _CODING[voice.language][key].format(**fields)
+
+
+def complexity_why(voice: Voice, reason: str, detail: str) -> str:
+    texts = _COMPLEXITY_WHY[voice.language]
+    return texts.get(reason, texts["loop"]).format(detail=detail or "the input")

@@ -147,3 +147,29 @@ def naive_opening(role: str, company: str, resume: str, job: str, question: str)
         {"role": "system", "content": system},
         {"role": "user", "content": f"Start the interview. First question to cover: {question}"},
     ]
+
+
+# ---------------------------------- knowledge, system-design and deep-dive agents (interviews/agents)
+
+# What a deep dive's follow-up asks about (agents/questions.py decides which one is missing).
+DEPTH_FOCUS = {
+    "depth:measure": "how they measured that result",
+    "depth:why": "why they chose that approach over the alternatives",
+    "depth:tradeoff": "what trade-off or cost that choice had",
+    "depth:differently": "what they would do differently now",
+}
+
+
+def missed_point(context: str, answer: str, point: str, voice: Voice = NEUTRAL_EN) -> list[ChatMessage]:
+    """A follow-up on a reference point the answer left out, without giving the point away."""
+    content = (
+        f"{context}\nAnswer: {excerpt(answer)}\nNot covered: {point[:LINE_EXCERPT_CHARS]}\n"
+        "Ask one short question about that point, without answering it."
+    )
+    return _messages(voice, content + SAY_IN[voice.language])
+
+
+def probe_depth(context: str, answer: str, reason: str, voice: Voice = NEUTRAL_EN) -> list[ChatMessage]:
+    focus = DEPTH_FOCUS.get(reason, DEPTH_FOCUS["depth:why"])
+    content = f"{context}\nAnswer: {excerpt(answer)}\nAsk one short follow-up question about {focus}."
+    return _messages(voice, content + SAY_IN[voice.language])

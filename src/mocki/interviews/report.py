@@ -19,8 +19,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mocki.cache.families import interviews_changed
 from mocki.interviews import analysis, measures, prompts, repository
-from mocki.interviews.engine import Plan
+from mocki.interviews.agents.coding import code_digest, extract_code
+from mocki.interviews.engine import Plan, zh_measures
 from mocki.llm import usage as llm_usage
 from mocki.llm.base import LLM, LLMError, Usage
 from mocki.models import Report, Turn
@@ -57,6 +59,10 @@ class QA:
     # Seconds from the interviewer's turn to each answer, and spoken length of voice answers.
     response_s: list[float] = field(default_factory=list)
     speech_s: list[float] = field(default_factory=list)
+    # The planned question's index: where its agent's memory is kept in the plan.
+    index: int | None = None
+    # The interview's language: a Chinese answer is measured with Chinese cues (engine.zh_measures).
+    language: str = "en"
 
     @property
     def answer(self) -> str:
@@ -85,6 +91,7 @@ def pair_turns(turns: Sequence[Turn], plan: Plan) -> list[QA]:
                     question_id=planned.id if planned else None,
                     seqs=[turn.seq],
                     prompts=[turn.text],
+                    index=index if planned else None,
                 )
                 items.append(current)
             elif turn.kind == "follow_up" and current is not None:
@@ -154,6 +161,8 @@ def score(m: analysis.AnswerMeasures, category: str, keyword_hits: int) -> dict[
 def measure_item(item: QA, keywords: Sequence[str]) -> tuple[analysis.AnswerMeasures, int]:
     m = analysis.measure(item.bank_text + " " + " ".join(item.prompts[1:]), item.answer, keywords)
     m.extras["connectors"] = float(len(CONNECTORS.findall(item.answer.lower())))
+    if item.language == "zh":
+        m = zh_measures(m, item.answer, keywords)
     answer_words = set(analysis.content_words(item.answer))
     hits = len(answer_words & {analysis.stem(k) for k in keywords})
     return m, hits
@@ -371,6 +380,8 @@ async def load_draft(session: AsyncSession, interview_id: uuid.UUID) -> Draft | 
         return None
     plan = Plan.from_json(interview.plan)
     qas = pair_turns(await repository.turns(session, interview_id), plan)
+    for qa in qas:
+        qa.language = interview.language
     await _attach_rubrics(session, interview.owner_id, qas)
     return Draft(interview_id, interview.owner_id, plan, len(plan.questions) or interview.length, qas)
 
@@ -405,10 +416,18 @@ async def write_items(llm: LLM | None, draft: Draft, *, budget_s: float = FEEDBA
     deadline = time.monotonic() + budget_s
     for qa in draft.qas:
         m, scores = score_item(qa, draft.plan.keywords)
+        tested = coding_run(qa, draft.plan)
+        if tested is not None:
+            scores["correctness"] = coding_correctness(tested)
         feedback = None
         if llm is not None and not m.skipped and time.monotonic() < deadline:
             feedback, used = await model_feedback(llm, qa, weakest(scores))
             usages.append(used)
+        cited = evidence(qa, draft.plan.keywords, scores)
+        if tested is not None:
+            cited = [e for e in cited if e["dimension"] != "correctness"] + [coding_evidence(qa, tested)]
+            if weakest(scores) == "correctness":
+                feedback = coding_feedback(tested)
         items.append(
             {
                 "question": qa.question,
@@ -418,10 +437,64 @@ async def write_items(llm: LLM | None, draft: Draft, *, budget_s: float = FEEDBA
                 "feedback": feedback or rule_feedback(qa, m, scores),
                 "turn_seqs": qa.seqs,
                 "measures": measures.answer_measures(qa.answers, qa.response_s, qa.speech_s),
-                "evidence": evidence(qa, draft.plan.keywords, scores),
+                "evidence": cited,
             }
         )
     return Written(items, usages)
+
+
+# ------------------------------------------------------------------------------------------
+# Coding questions (interviews/agents/coding.py): correctness is the share of tests the last
+# run of the candidate's code passed, less a little per hint taken, and its evidence cites the
+# answer that run was made from. Without a run (no code, or no sandbox) the rubric stands.
+
+HINT_PENALTY = 0.2  # correctness points per hint taken; scores keep one decimal, so a multiple of 0.1
+
+
+def coding_run(qa: QA, plan: Plan) -> dict[str, Any] | None:
+    """The last sandbox run on a coding question, with the hints taken; None when nothing ran."""
+    if qa.category != "coding" or qa.index is None:
+        return None
+    memory = plan.agents.get("coding", {}).get("state", {}).get("questions", {}).get(str(qa.index)) or {}
+    runs = [r for r in memory.get("runs") or [] if r.get("sandbox", "ran") == "ran" and r.get("total")]
+    if not runs:
+        return None
+    return {"run": runs[-1], "runs": len(runs), "hints": int(memory.get("hints") or 0)}
+
+
+def coding_correctness(tested: dict[str, Any]) -> float:
+    run = tested["run"]
+    passed = 5.0 * int(run["passed"]) / int(run["total"])
+    return _clamp(passed - HINT_PENALTY * min(3, tested["hints"]))
+
+
+def coding_evidence(qa: QA, tested: dict[str, Any]) -> dict[str, Any]:
+    """The answer whose code made the last run (by its digest), quoted by its first line."""
+    run = tested["run"]
+    submitted = [
+        (seq, found.code)
+        for seq, text in zip(qa.answer_seqs, qa.answers, strict=True)
+        if (found := extract_code(text, submitted=True)) is not None
+    ]
+    same = next((s for s in submitted if code_digest(s[1]) == run.get("code")), None)
+    seq, code = same or (submitted[-1] if submitted else (qa.answer_seqs[-1], qa.answers[-1]))
+    first = next((line.strip() for line in code.splitlines() if line.strip()), "")
+    note = f"last run: {run['passed']} of {run['total']} tests passed ({run['verdict']})"
+    if tested["runs"] > 1:
+        note += f" after {tested['runs']} runs"
+    if tested["hints"]:
+        note += f"; {tested['hints']} hint{'s' if tested['hints'] > 1 else ''} taken"
+    return {"dimension": "correctness", "seq": seq, "quote": _quote(first), "note": note}
+
+
+def coding_feedback(tested: dict[str, Any]) -> str:
+    run = tested["run"]
+    if run["passed"] < run["total"]:
+        return (
+            f"Your last run passed {run['passed']} of {run['total']} tests: test edge cases (empty input, "
+            "duplicates, extremes) before you submit."
+        )
+    return "All tests passed; next time try it with fewer hints: start from a brute force, then improve it."
 
 
 async def save_report(session: AsyncSession, draft: Draft, written: Written) -> Report | None:
@@ -444,6 +517,8 @@ async def save_report(session: AsyncSession, draft: Draft, written: Written) -> 
     report.status = "ready"
     report.error = None
     await session.flush()
+    # The owner's progress now counts this report; a worker's invalidation reaches every api process.
+    interviews_changed(session, draft.owner_id)
     return report
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,3 +76,24 @@ async def delete_interview(session: AsyncSession, interview: Interview) -> None:
     await session.execute(delete(Report).where(Report.interview_id == interview.id))
     await session.delete(interview)
     await session.flush()
+
+
+async def scored_interviews(
+    session: AsyncSession, owner_id: uuid.UUID, limit: int
+) -> Sequence[tuple[Interview, Report]]:
+    """The owner's last `limit` ended interviews whose report is ready, newest first."""
+    ended = func.coalesce(Interview.ended_at, Interview.created_at)
+    stmt = (
+        select(Interview, Report)
+        .join(Report, Report.interview_id == Interview.id)
+        .where(Interview.owner_id == owner_id, Interview.status == "ended", Report.status == "ready")
+        .order_by(ended.desc(), Interview.id.desc())
+        .limit(limit)
+    )
+    return [(interview, report) for interview, report in (await session.execute(stmt)).all()]
+
+
+async def count_active(session: AsyncSession, since: datetime) -> int:
+    """Interviews in progress that changed since `since` (the active-interviews gauge)."""
+    query = select(func.count()).where(Interview.status == "active", Interview.updated_at >= since)
+    return int(await session.scalar(query) or 0)

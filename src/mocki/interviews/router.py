@@ -10,8 +10,16 @@ from fastapi.responses import StreamingResponse
 
 from mocki.auth.deps import CurrentUser
 from mocki.deps import CeleryDep, LLMDep, SessionDep
-from mocki.interviews import pdf, service, streaming
-from mocki.interviews.schemas import AnswerIn, InterviewDetail, InterviewIn, InterviewOut, ReportOut
+from mocki.interviews import pdf, progress, service, streaming
+from mocki.interviews.schemas import (
+    AnswerIn,
+    InterviewDetail,
+    InterviewIn,
+    InterviewOut,
+    ProgressOut,
+    ReportOut,
+)
+from mocki.security.ratelimit import llm_limit
 
 router = APIRouter(prefix="/interviews", tags=["interviews"])
 
@@ -47,13 +55,18 @@ async def delete(interview_id: uuid.UUID, user: CurrentUser, session: SessionDep
 
 # The two turn endpoints prepare in their own short unit of work (errors come back as plain
 # JSON before any byte is streamed), then stream; the turn is stored in another one at the end.
-@router.post("/{interview_id}/start", response_class=StreamingResponse, responses=_SSE_DOC)
+@router.post(
+    "/{interview_id}/start",
+    response_class=StreamingResponse,
+    responses=_SSE_DOC,
+    dependencies=[llm_limit("interviews.start")],  # model call: per-user and global limits
+)
 async def start(
     interview_id: uuid.UUID, user: CurrentUser, request: Request, llm: LLMDep
 ) -> StreamingResponse:
     factory = request.app.state.sessionmaker
     prepared = await streaming.open_start(
-        factory, user.id, interview_id, retriever=request.app.state.retriever
+        factory, user.id, interview_id, request.app.state.interviewer, request.app.state.retriever
     )
     return StreamingResponse(
         streaming.sse_bytes(streaming.run_turn(factory, llm, prepared)),
@@ -62,13 +75,24 @@ async def start(
     )
 
 
-@router.post("/{interview_id}/answer", response_class=StreamingResponse, responses=_SSE_DOC)
+@router.post(
+    "/{interview_id}/answer",
+    response_class=StreamingResponse,
+    responses=_SSE_DOC,
+    dependencies=[llm_limit("interviews.answer")],  # model call: per-user and global limits
+)
 async def answer(
     interview_id: uuid.UUID, body: AnswerIn, user: CurrentUser, request: Request, llm: LLMDep
 ) -> StreamingResponse:
     factory = request.app.state.sessionmaker
     prepared = await streaming.open_answer(
-        factory, user.id, interview_id, body.text, intents=request.app.state.intents
+        factory,
+        user.id,
+        interview_id,
+        body.text,
+        request.app.state.interviewer,
+        intents=request.app.state.intents,
+        retriever=request.app.state.retriever,
     )
     return StreamingResponse(
         streaming.sse_bytes(streaming.run_turn(factory, llm, prepared)),
@@ -77,7 +101,12 @@ async def answer(
     )
 
 
-@router.post("/{interview_id}/end", response_model=ReportOut, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{interview_id}/end",
+    response_model=ReportOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[llm_limit("interviews.end")],  # the report asks the model
+)
 async def end(
     interview_id: uuid.UUID, user: CurrentUser, session: SessionDep, celery: CeleryDep
 ) -> ReportOut:
@@ -98,3 +127,12 @@ async def report_pdf(interview_id: uuid.UUID, user: CurrentUser, session: Sessio
     body = await pdf.report_pdf(session, user.id, interview_id)
     headers = {"Content-Disposition": f'attachment; filename="mocki-report-{interview_id}.pdf"'}
     return Response(body, media_type="application/pdf", headers=headers)
+
+
+# Across interviews: the score series and the weak points the next interview targets.
+progress_router = APIRouter(prefix="/progress", tags=["interviews"])
+
+
+@progress_router.get("", response_model=ProgressOut)
+async def progress_overview(user: CurrentUser, session: SessionDep) -> ProgressOut:
+    return await progress.get_progress(session, user.id)

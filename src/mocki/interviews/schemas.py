@@ -67,6 +67,10 @@ class TurnOut(BaseModel):
     kind: str
     created_at: datetime
     provenance: list[ProvenanceOut] = Field(default_factory=list)
+    # Interviewer turns: the agent that spoke, and what it showed with the turn (a coding
+    # problem's id, a run's results, the level of a hint ...).
+    agent: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
 
 
 class InterviewOut(BaseModel):
@@ -87,6 +91,8 @@ class InterviewOut(BaseModel):
 
 class InterviewDetail(InterviewOut):
     turns: list[TurnOut]
+    # Weak points of earlier interviews this one's questions were picked to practise.
+    targets: list[str] = Field(default_factory=list)
 
 
 class Scores(BaseModel):
@@ -196,3 +202,43 @@ class ReportOut(BaseModel):
         return measures.strengths_and_weaknesses(
             self._item_dicts(), overall.model_dump() if overall else None
         )
+
+
+# ------------------------------------------------------------------------------- progress
+
+
+class ProgressPoint(BaseModel):
+    """One ended interview with a ready report, on the progress chart."""
+
+    interview_id: uuid.UUID
+    date: datetime = Field(description="When the interview ended (UTC).")
+    target_role: str
+    company: str
+    overall_score: float | None = Field(description="0-100; null when no answer was scored.")
+    answers: int = Field(description="Scored answers.")
+    dimensions: dict[str, float] = Field(
+        description="Mean 0-5 score per rubric dimension (relevance, structure, depth, communication, "
+        "and correctness where technical answers had a rubric)."
+    )
+    categories: dict[str, float] = Field(description="Mean 0-5 answer score per question category.")
+
+
+class WeakPoint(BaseModel):
+    """A dimension or question category scoring low in recent interviews."""
+
+    kind: Literal["dimension", "category"]
+    name: str
+    label: str
+    average: float = Field(description="0-5, recent interviews weighing more.")
+    interviews: int = Field(description="How many interviews the average rests on.")
+    trend: Literal["improving", "declining", "flat"]
+    reason: str
+
+
+class ProgressOut(BaseModel):
+    interviews: list[ProgressPoint] = Field(description="Oldest first, the last 20.")
+    weak_points: list[WeakPoint] = Field(
+        description="Weakest first; the next interview targets the first ones."
+    )
+    threshold: float = Field(description="A recent average (0-5) below this is a weak point.")
+    window: int = Field(description="Weak points rest on each metric's last this-many interviews.")

@@ -16,13 +16,26 @@ from typing import Any, ClassVar
 from celery import Celery
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mocki.core.db import after_commit
+from mocki.cache.families import INTERVIEWS, interviews_changed
+from mocki.cache.reads import read_models
 from mocki.core.errors import Conflict, Invalid, NotFound
 from mocki.core.timeutil import utcnow
 from mocki.documents import service as documents
-from mocki.interviews import grounding, repository
-from mocki.interviews.engine import Context, InterviewEngine, Move, Plan, SourceLine, build_plan, keywords_for
+from mocki.interviews import grounding, progress, repository
+from mocki.interviews.agents import planning as agent_planning
+from mocki.interviews.agents.routing import default_router
+from mocki.interviews.engine import (
+    Context,
+    InterviewEngine,
+    Move,
+    Plan,
+    SourceLine,
+    Tools,
+    build_plan,
+    keywords_for,
+)
 from mocki.interviews.engine import source_lines as split_lines
+from mocki.interviews.history import History
 from mocki.interviews.personas import voice_of
 from mocki.interviews.schemas import (
     InterviewDetail,
@@ -37,7 +50,9 @@ from mocki.llm.base import Usage
 from mocki.models import Interview, Report, Turn
 from mocki.questions import service as questions
 from mocki.retrieval.service import Retriever
-from mocki.tasks.names import GENERATE_REPORT, QUEUE_IO
+from mocki.settings import Settings
+from mocki.tasks import routing
+from mocki.tasks.names import GENERATE_REPORT
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +88,16 @@ REPORT_EXPIRES_S = 3600
 # the candidate may answer again instead of being locked out for good.
 PENDING_STALE = timedelta(seconds=180)
 
-_default_engine = InterviewEngine()
+_default_engine = InterviewEngine(default_router())
 
 
 def default_engine() -> InterviewEngine:
     return _default_engine
+
+
+def build_engine(settings: Settings) -> InterviewEngine:
+    """The engine a process runs interviews with: every agent, and their memories."""
+    return InterviewEngine(default_router(), History.from_settings(settings))
 
 
 @dataclass
@@ -91,6 +111,8 @@ class PreparedTurn:
     candidate: TurnOut | None = None
     # The engine's view after this move; the stream warms the next prompt from it.
     context: Context | None = None
+    # Where the interviewer's words are remembered once said (the engine's agent memories).
+    history: History | None = None
 
 
 def _not_found() -> NotFound:
@@ -125,6 +147,8 @@ def turn_out(turn: Turn) -> TurnOut:
         kind=turn.kind,
         created_at=turn.created_at,
         provenance=(turn.meta or {}).get("provenance") or [],
+        agent=(turn.meta or {}).get("agent"),
+        data=(turn.meta or {}).get("data") or {},
     )
 
 
@@ -159,11 +183,16 @@ async def create_interview(session: AsyncSession, owner_id: uuid.UUID, body: Int
     )
     session.add(interview)
     await session.flush()
+    interviews_changed(session, owner_id)
     return interview_out(interview)
 
 
 async def list_interviews(session: AsyncSession, owner_id: uuid.UUID) -> list[InterviewOut]:
-    return [interview_out(i) for i in await repository.list_owned(session, owner_id)]
+    async def load() -> list[InterviewOut]:
+        return [interview_out(i) for i in await repository.list_owned(session, owner_id)]
+
+    # Cached (mocki.cache): every change below to an owner's interviews calls interviews_changed.
+    return await read_models(session, INTERVIEWS, owner_id, InterviewOut, load)
 
 
 async def get_interview(
@@ -173,7 +202,8 @@ async def get_interview(
     if interview is None:
         raise _not_found()
     turns = [turn_out(t) for t in await repository.turns(session, interview_id)]
-    return InterviewDetail(**interview_out(interview).model_dump(), turns=turns)
+    targets = progress.plan_targets(interview.plan)
+    return InterviewDetail(**interview_out(interview).model_dump(), turns=turns, targets=targets)
 
 
 async def delete_interview(session: AsyncSession, owner_id: uuid.UUID, interview_id: uuid.UUID) -> None:
@@ -181,6 +211,7 @@ async def delete_interview(session: AsyncSession, owner_id: uuid.UUID, interview
     if interview is None:
         raise _not_found()
     await repository.delete_interview(session, interview)
+    interviews_changed(session, owner_id)
 
 
 # ------------------------------------------------------------------------------ turns
@@ -244,6 +275,7 @@ async def prepare_start(
     resume, job, lines = await _sources(session, interview)
     keywords = keywords_for(interview.target_role, resume, job)
     matches = await _retrieved(session, retriever, interview)
+    focus = progress.focus_for((await progress.load_progress(session, owner_id)).weak_points)
     picked = await questions.pick_questions(
         session,
         owner_id,
@@ -252,6 +284,7 @@ async def prepare_start(
         keywords=keywords,
         n=interview.length,
         similarity={qid: m.score for qid, m in matches.items()},
+        focus=focus,
     )
     if not picked:
         raise Conflict(
@@ -264,15 +297,22 @@ async def prepare_start(
         if q.id in matches
     }
     plan = build_plan(picked, [str(q.id) for q in picked], keywords, lines, grounds)
+    progress.mark_targets(plan, focus, interview.length)
+    # The specialist agents' planning (agents/planning.py): a deep dive into the resume replaces
+    # one question; the knowledge agents note the job description they may quote.
+    await agent_planning.prepare(session, interview, plan, lines)
     voice = voice_of(interview.persona, interview.language)
     ctx = Context(interview.target_role, interview.company, plan, voice=voice)
     move = engine.opening(ctx)
+    if engine.history is not None:
+        engine.history.apply(plan, move)
     seq = await repository.next_seq(session, interview_id)
     plan.pending = {"since": utcnow().isoformat(), "seq": seq}
     interview.status = "active"
     interview.plan = plan.to_json()
     await session.flush()
-    return PreparedTurn(interview_id, owner_id, seq, move, context=ctx)
+    interviews_changed(session, owner_id)
+    return PreparedTurn(interview_id, owner_id, seq, move, context=ctx, history=engine.history)
 
 
 async def prepare_answer(
@@ -282,6 +322,7 @@ async def prepare_answer(
     text: str,
     engine: InterviewEngine = _default_engine,
     intent: TurnIntent | None = None,
+    evidence: dict[str, Any] | None = None,
 ) -> PreparedTurn:
     """Store the candidate's turn and decide the next move (follow-up, next question, a reply to a
     request for clarification or a hint, or closing). Without an intent the turn is an answer."""
@@ -321,11 +362,60 @@ async def prepare_answer(
     session.add(candidate)
     voice = voice_of(interview.persona, interview.language)
     ctx = Context(interview.target_role, interview.company, plan, last_question=last_question, voice=voice)
+    ctx.intent = "answer" if intent is None else intent.label
+    # Gathered before this transaction: it counts only if the plan has not moved on since.
+    if evidence and evidence.get("question_index") == plan.cursor:
+        ctx.evidence = evidence
+    speaking = engine.route(current).name if current is not None else None
     move = engine.after_turn(ctx, text, "answer" if intent is None else intent.acted_on)
+    if engine.history is not None:
+        # The prompt gets the memory as it was before this turn: its text is in the prompt already.
+        engine.history.apply(plan, move)
+        if speaking is not None:
+            agents = {engine.route(q).name for q in plan.questions}
+            await engine.history.add(plan, speaking, "candidate", text, agents)
     plan.pending = {"since": now.isoformat(), "seq": seq + 1}
     interview.plan = plan.to_json()
     await session.flush()
-    return PreparedTurn(interview_id, owner_id, seq + 1, move, candidate=turn_out(candidate), context=ctx)
+    interviews_changed(session, owner_id)
+    return PreparedTurn(
+        interview_id,
+        owner_id,
+        seq + 1,
+        move,
+        candidate=turn_out(candidate),
+        context=ctx,
+        history=engine.history,
+    )
+
+
+async def gather_evidence(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    interview_id: uuid.UUID,
+    text: str,
+    intent: TurnIntent | None,
+    engine: InterviewEngine,
+    tools: Tools,
+) -> dict[str, Any]:
+    """Let the agent on the current question gather what it needs for this turn (run the code,
+    find reference material) from a snapshot of the plan, before the turn's transaction.
+
+    Read-only: the decision is taken later under the row lock, and the evidence is used only if
+    the plan is still on the same question (`question_index`)."""
+    interview = await repository.get_owned(session, owner_id, interview_id)
+    if interview is None or interview.status != "active":
+        return {}
+    plan = Plan.from_json(interview.plan)
+    current = plan.current
+    if current is None or plan.finished:
+        return {}
+    voice = voice_of(interview.persona, interview.language)
+    ctx = Context(interview.target_role, interview.company, plan, voice=voice)
+    ctx.intent = "answer" if intent is None else intent.label
+    agent = engine.route(current)
+    found = await agent.gather(ctx, text, tools)
+    return {"question_index": plan.cursor, **found} if found else {}
 
 
 async def store_interviewer_turn(
@@ -347,6 +437,8 @@ async def store_interviewer_turn(
     }
     if move.reason:
         meta["reason"] = move.reason
+    if move.data:
+        meta["data"] = move.data
     if error:
         meta["error"] = error[:300]
     turn = Turn(
@@ -367,7 +459,10 @@ async def store_interviewer_turn(
     plan = Plan.from_json(interview.plan)
     if plan.pending and plan.pending.get("seq") == prepared.seq:
         plan.pending = None
-        interview.plan = plan.to_json()
+    if prepared.history is not None and move.kind != "closing":
+        await prepared.history.add(plan, move.agent, "interviewer", text)
+    interview.plan = plan.to_json()
+    interviews_changed(session, interview.owner_id)
     if usage is not None:
         llm_usage.record(
             session,
@@ -419,12 +514,10 @@ async def end_interview(
     else:
         report.status, report.error = "pending", None
     await session.flush()
+    interviews_changed(session, owner_id)
     if celery is not None:
-        after_commit(
-            session,
-            lambda: celery.send_task(
-                GENERATE_REPORT, args=[str(interview_id)], queue=QUEUE_IO, expires=REPORT_EXPIRES_S
-            ),
+        routing.send_after_commit(
+            session, celery, GENERATE_REPORT, [str(interview_id)], expires=REPORT_EXPIRES_S, owner_id=owner_id
         )
     return report_out(report)
 
@@ -437,3 +530,8 @@ async def get_report(session: AsyncSession, owner_id: uuid.UUID, interview_id: u
     if report is None:
         raise NotFound("There is no report yet: end the interview first.", code="no_report")
     return report_out(report)
+
+
+async def active_count(session: AsyncSession, idle_minutes: int = 30) -> int:
+    """Interviews in progress with a turn in the last `idle_minutes` (an abandoned one stops counting)."""
+    return await repository.count_active(session, utcnow() - timedelta(minutes=idle_minutes))

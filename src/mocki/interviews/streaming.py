@@ -20,18 +20,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mocki.core.db import session_scope
 from mocki.interviews import service
-from mocki.interviews.engine import InterviewEngine, StreamGuard, finalize, warm_messages
+from mocki.interviews.engine import InterviewEngine, StreamGuard, Tools, finalize, warm_messages
 from mocki.interviews.intents import IntentClassifier
 from mocki.interviews.prompts import STOP
 from mocki.interviews.schemas import TurnOut
 from mocki.llm.base import LLM, LLMError, Usage
 from mocki.llm.cache import scoped
+from mocki.realtime import emit as rooms
 from mocki.retrieval.service import Retriever
 
 log = logging.getLogger(__name__)
 
 # The whole model call for one turn, retries included; past this the fallback is said.
 TURN_TIMEOUT_S = 90.0
+# Everything an agent gathers for one turn (a sandbox run of visible and hidden tests, a search).
+GATHER_TIMEOUT_S = 30.0
 TEMPERATURE = 0.3
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -99,13 +102,38 @@ async def open_answer(
     text: str,
     engine: InterviewEngine | None = None,
     intents: IntentClassifier | None = None,
+    retriever: Retriever | None = None,
 ) -> service.PreparedTurn:
-    # Classified before the transaction: no row lock is held while the model looks at the text.
+    # Classified and gathered before the transaction: no row lock is held while the model looks
+    # at the text, the sandbox runs the candidate's code or retrieval searches references.
+    engine = engine or service.default_engine()
     intent = await classify(intents, text)
+    tools = Tools(owner_id, retriever, factory)
+    evidence = await gather(factory, owner_id, interview_id, text, intent, engine, tools)
     async with session_scope(factory) as session:
-        return await service.prepare_answer(
-            session, owner_id, interview_id, text, engine or service.default_engine(), intent
-        )
+        return await service.prepare_answer(session, owner_id, interview_id, text, engine, intent, evidence)
+
+
+async def gather(
+    factory: async_sessionmaker[AsyncSession],
+    owner_id: uuid.UUID,
+    interview_id: uuid.UUID,
+    text: str,
+    intent: service.TurnIntent | None,
+    engine: InterviewEngine,
+    tools: Tools,
+) -> dict[str, Any]:
+    """The current agent's evidence for this turn; {} when it has none, fails or takes too long
+    (the agent then decides without it, as if nothing had been gathered)."""
+    try:
+        async with asyncio.timeout(GATHER_TIMEOUT_S):
+            async with session_scope(factory) as session:
+                return await service.gather_evidence(
+                    session, owner_id, interview_id, text, intent, engine, tools
+                )
+    except Exception:
+        log.exception("interview %s: gathering evidence failed; deciding without it", interview_id)
+        return {}
 
 
 async def _store(
@@ -144,6 +172,8 @@ async def settle_warmups() -> None:
         await asyncio.gather(*list(_warming), return_exceptions=True)
 
 
+# Live rooms (realtime/emit.py): every event of the turn also reaches the interview's room.
+@rooms.relayed
 async def run_turn(
     factory: async_sessionmaker[AsyncSession],
     llm: LLM,

@@ -12,6 +12,7 @@ from sqlalchemy.pool import NullPool
 from mocki.core.db import make_engine, make_sessionmaker, session_scope
 from mocki.interviews import report
 from mocki.llm.factory import make_llm
+from mocki.realtime import emit as rooms
 from mocki.settings import get_settings
 from mocki.tasks.celery_app import celery_app
 from mocki.tasks.names import GENERATE_REPORT
@@ -38,6 +39,8 @@ async def _generate(interview_id: uuid.UUID) -> str:
         written = await report.write_items(llm, draft)
         async with session_scope(factory) as session:
             done = await report.save_report(session, draft, written)
+        if done is not None:  # live rooms (realtime/): tell the interview's room its scores
+            await rooms.report_ready(settings, done)
         return "missing" if done is None else done.status
     finally:
         await llm.aclose()

@@ -153,8 +153,9 @@ async def run_terminal_interview(
             )
             interview_id = (await service.create_interview(session, owner, body)).id
         output_fn(f"Interview for {role}: {length} questions. Type /end to finish early.\n")
+        interviewer = service.build_engine(settings)
         finished = await _speak(
-            factory, model, await streaming.open_start(factory, owner, interview_id), output_fn
+            factory, model, await streaming.open_start(factory, owner, interview_id, interviewer), output_fn
         )
         while not finished:
             try:
@@ -165,7 +166,9 @@ async def run_terminal_interview(
                 break
             if not answer:
                 continue
-            prepared = await streaming.open_answer(factory, owner, interview_id, answer[:MAX_ANSWER_CHARS])
+            prepared = await streaming.open_answer(
+                factory, owner, interview_id, answer[:MAX_ANSWER_CHARS], interviewer
+            )
             finished = await _speak(factory, model, prepared, output_fn)
         output_fn("\nWriting your report ...\n")
         async with session_scope(factory) as session:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -329,6 +331,55 @@ def _semantic(similarity: float | None) -> float:
     return 0.0 if similarity is None else SEMANTIC_WEIGHT * max(0.0, similarity - SEMANTIC_FLOOR)
 
 
+@dataclass(frozen=True)
+class Focus:
+    """Something the candidate should practise (a weak point of earlier interviews): bank questions
+    of these categories or with these tags rank `bonus` higher. `reason` is for the candidate."""
+
+    categories: frozenset[str]
+    tags: frozenset[str]
+    bonus: float
+    reason: str
+
+
+class Classified(Protocol):
+    @property
+    def category(self) -> str: ...
+    @property
+    def tags(self) -> list[str]: ...
+
+
+# At most this share of an interview's questions is picked for a focus: the rest stay the best
+# match for the role and documents, so practising a weak point never crowds out the job.
+FOCUS_SHARE = 0.6
+
+
+def max_targeted(n: int) -> int:
+    return max(1, math.ceil(n * FOCUS_SHARE))
+
+
+def focus_of(question: Classified, focus: Sequence[Focus]) -> Focus | None:
+    """The strongest focus the question serves, or None."""
+    tags = set(question.tags or [])
+    matching = [f for f in focus if question.category in f.categories or tags & f.tags]
+    return max(matching, key=lambda f: f.bonus, default=None)
+
+
+def targeted(picked: Sequence[Classified], focus: Sequence[Focus], n: int) -> list[Focus | None]:
+    """Which focus each of `pick_questions(..., n=n, focus=focus)`'s questions was picked for.
+
+    The picker ranks by focus until `max_targeted(n)` matching questions are in, so those are the
+    first that many matches in pick order; later matches were picked on their own merit."""
+    out: list[Focus | None] = []
+    left = max_targeted(n) if focus else 0
+    for question in picked:
+        served = focus_of(question, focus) if left > 0 else None
+        if served is not None:
+            left -= 1
+        out.append(served)
+    return out
+
+
 def _score(q: Question, keywords: set[str], roles: set[str], level: str | None) -> int:
     tag_tokens: set[str] = set()
     for tag in q.tags or []:
@@ -356,11 +407,14 @@ async def pick_questions(
     n: int,
     exclude: set[uuid.UUID] = set(),  # noqa: B006 - never mutated; the contract fixes this signature
     similarity: dict[uuid.UUID, float] | None = None,
+    focus: Sequence[Focus] = (),
 ) -> list[Question]:
     """Up to `n` questions from the user's own and the built-in bank, best match first.
 
     The match is keyword overlap plus, when retrieval found a question close to the candidate's
-    resume or job description, its `similarity` (cosine) to the closest part.
+    resume or job description, its `similarity` (cosine) to the closest part. A question serving a
+    `focus` (a weak point to practise) gains that focus's bonus, until `max_targeted(n)` such
+    questions are picked; `targeted` tells which ones they were.
 
     kind "behavioural" and "technical" pick within their categories; "mixed" alternates, starting
     with behavioural. When a group runs dry the other categories fill in. Ties break on slug and id,
@@ -379,29 +433,18 @@ async def pick_questions(
 
     pool = await repository.candidates(session, owner_id, CATEGORIES, exclude)
     near = similarity or {}
-    ranked = sorted(
-        pool,
-        key=lambda q: (
-            -(_score(q, wanted, roles, level) + _semantic(near.get(q.id))),
-            q.owner_id is None,
-            q.slug or "",
-            str(q.id),
-        ),
-    )
-    behavioural = [q for q in ranked if q.category == "behavioural"]
-    technical = [q for q in ranked if q.category in TECHNICAL]
-    if kind == "behavioural":
-        plan = [behavioural]
-    elif kind == "technical":
-        plan = [technical]
-    else:
-        plan = [behavioural, technical]
+    base = {q.id: _score(q, wanted, roles, level) + _semantic(near.get(q.id)) for q in pool}
+    plain = _ranked(pool, base)
+    focused = _ranked(pool, {q.id: base[q.id] + _bonus(q, focus) for q in pool}) if focus else plain
+    plain_groups, focused_groups = _groups(kind, plain), _groups(kind, focused)
 
     picked: list[Question] = []
     taken: set[uuid.UUID] = set()
+    left = max_targeted(n) if focus else 0  # focused picks still to make
     turn = 0
     while len(picked) < n:
-        groups = plan[turn % len(plan) :] + plan[: turn % len(plan)]
+        ranked, groups = (focused, focused_groups) if left > 0 else (plain, plain_groups)
+        groups = groups[turn % len(groups) :] + groups[: turn % len(groups)]
         turn += 1
         choice = next((q for group in groups for q in group if q.id not in taken), None)
         if choice is None:
@@ -411,4 +454,26 @@ async def pick_questions(
             break
         picked.append(choice)
         taken.add(choice.id)
+        if left > 0 and focus_of(choice, focus) is not None:
+            left -= 1
     return picked
+
+
+def _bonus(question: Question, focus: Sequence[Focus]) -> float:
+    served = focus_of(question, focus)
+    return served.bonus if served is not None else 0.0
+
+
+def _ranked(pool: Sequence[Question], scores: dict[uuid.UUID, float]) -> list[Question]:
+    return sorted(pool, key=lambda q: (-scores[q.id], q.owner_id is None, q.slug or "", str(q.id)))
+
+
+def _groups(kind: str, ranked: list[Question]) -> list[list[Question]]:
+    """The category groups an interview of this kind alternates between, each best first."""
+    behavioural = [q for q in ranked if q.category == "behavioural"]
+    technical = [q for q in ranked if q.category in TECHNICAL]
+    if kind == "behavioural":
+        return [behavioural]
+    if kind == "technical":
+        return [technical]
+    return [behavioural, technical]

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mocki.sandbox.complexity import parse_big_o
+
 Language = Literal["python", "javascript"]
 LANGUAGES: tuple[Language, ...] = ("python", "javascript")
 Verdict = Literal["passed", "failed", "error", "timeout", "memory_limit", "output_limit", "killed"]
@@ -16,6 +18,7 @@ Phase = Literal["visible", "hidden"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _PROBLEM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")
+HINTS = 3
 
 
 class Limits(BaseModel):
@@ -62,12 +65,32 @@ class Problem(BaseModel):
     compare: Compare = "exact"
     visible: list[Case] = Field(min_length=1, max_length=50)
     hidden: list[Case] = Field(default_factory=list, max_length=200)
+    # Graded hints for the coding interviewer: a nudge, a direction, then nearly the approach.
+    hints: list[str] = Field(default_factory=list)
+    # The best known time complexity, e.g. "O(n log n)"; the interviewer asks for better code above it.
+    complexity: str | None = Field(default=None, max_length=40)
 
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
         if not _PROBLEM_ID.fullmatch(value):
             raise ValueError("id must be 2-64 characters of a-z, 0-9 and '-'")
+        return value
+
+    @field_validator("hints")
+    @classmethod
+    def _three_hints(cls, value: list[str]) -> list[str]:
+        if value and (len(value) != HINTS or not all(h.strip() for h in value)):
+            raise ValueError(
+                f"hints must be none or exactly {HINTS} non-empty texts, from a nudge to nearly the approach"
+            )
+        return value
+
+    @field_validator("complexity")
+    @classmethod
+    def _big_o(cls, value: str | None) -> str | None:
+        if value is not None and parse_big_o(value) is None:
+            raise ValueError(f"complexity must be big-O notation such as 'O(n log n)', got {value!r}")
         return value
 
     @model_validator(mode="after")

@@ -76,3 +76,26 @@ async def test_report_pdf_for_the_owner_once_ready(
     assert (await client.get(f"{URL}/{iid}/report.pdf", headers=other)).status_code == 404
     assert (await client.get(f"{URL}/{uuid.uuid4()}/report.pdf", headers=auth)).status_code == 404
     assert (await client.get(f"{URL}/{iid}/report.pdf")).status_code == 401
+
+
+async def test_chinese_report_pdf_keeps_its_chinese_text(
+    app: Any, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    await seed(app)
+    iid = (await create(client, auth, kind="technical", length=1, language="zh"))["id"]
+    await turn(client, auth, iid)
+    answer = "我会先测量慢查询，然后加索引，再用 Redis 缓存热点数据，最后在 Grafana 里看 p99 延迟。"
+    resp, _ = await turn(client, auth, iid, answer)
+    assert resp.status_code == 200
+    async with app.state.sessionmaker() as session:
+        owner_id = (await session.get(Interview, uuid.UUID(iid))).owner_id  # type: ignore[union-attr]
+        await service.end_interview(session, owner_id, uuid.UUID(iid), None)
+        await report.generate_report(session, None, uuid.UUID(iid))
+        await session.commit()
+
+    resp = await client.get(f"{URL}/{iid}/report.pdf", headers=auth)
+    assert resp.status_code == 200
+    reader = PdfReader(io.BytesIO(resp.content))
+    text = "".join(page.extract_text() for page in reader.pages)
+    # The set-up installs a CJK font; without one the glyphs would be folded away.
+    assert "缓存热点数据" in text.replace(" ", ""), text[:400]

@@ -148,15 +148,15 @@ def test_every_move_has_a_short_prompt_with_a_stable_prefix() -> None:
 
 
 def test_custom_router_is_used_per_question() -> None:
+    from mocki.interviews.engine import GeneralInterviewer
+
     seen: list[str | None] = []
 
-    class Recorder:
+    class Recorder(GeneralInterviewer):
         name = "recorder"
 
-        def __init__(self) -> None:
-            from mocki.interviews.engine import GeneralInterviewer
-
-            self.inner = GeneralInterviewer()
+        def enter(self, ctx: Context, index: int) -> None:
+            seen.append(ctx.plan.questions[index].category)
 
         def follow_up_reason(self, ctx: Context, question: PlannedQuestion, answer: str) -> str | None:
             return None
@@ -164,24 +164,10 @@ def test_custom_router_is_used_per_question() -> None:
         def may_follow_up(self, ctx: Context, question: PlannedQuestion) -> bool:
             return False
 
-        def opening(self, ctx: Context, index: int) -> Move:
-            seen.append(ctx.plan.questions[index].category)
-            return self.inner.opening(ctx, index)
-
-        def follow_up(self, ctx: Context, index: int, answer: str, reason: str) -> Move:
-            return self.inner.follow_up(ctx, index, answer, reason)
-
-        def next_question(self, ctx: Context, index: int, previous_answer: str) -> Move:
-            seen.append(ctx.plan.questions[index].category)
-            return self.inner.next_question(ctx, index, previous_answer)
-
-        def closing(self, ctx: Context) -> Move:
-            return self.inner.closing(ctx)
-
     recorder = Recorder()
     engine = InterviewEngine(router=lambda _q: recorder)
     ctx = Context("Backend Engineer", "", _plan())
-    engine.opening(ctx)
+    assert engine.opening(ctx).agent == "recorder"
     engine.after_answer(ctx, "It was bad.")  # the recorder never follows up
     assert seen == ["behavioural", "system_design"]
 

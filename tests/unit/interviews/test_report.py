@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from mocki.interviews import analysis
@@ -266,3 +267,23 @@ def test_old_items_without_measures_still_read() -> None:
     out = ReportOut(status="ready", overall_score=20.0, summary="", items=[old], error=None).model_dump()
     assert out["items"][0]["measures"] is None and out["items"][0]["evidence"] == []
     assert out["measures"] is None and out["signal"] == "no"
+
+
+def test_chinese_answers_are_measured_with_chinese_cues() -> None:
+    q = "Tell me about a conflict in your team."
+    star = (
+        "当时我们团队在讨论 Kafka 迁移方案，大家意见不一致。我负责在周五之前做出决定。"
+        "我先写了一个基准测试，然后把结果分享给大家。最终我们选了新的设计，延迟降低了百分之四十。"
+    )
+    thin = "有一次团队里有冲突，后来解决了。"
+    item = QA(question=q, bank_text=q, category="behavioural", answers=[star], prompts=[q], language="zh")
+    m, hits = measure_item(item, ["kafka"])
+    full = score(m, "behavioural", hits)
+    english_m, english_hits = measure_item(replace(item, language="en"), ["kafka"])
+    english = score(english_m, "behavioural", english_hits)
+    assert m.star_count == 4 and m.sentence_count >= 4 and m.word_count > 40
+    assert full["structure"] >= 4 > english["structure"]
+    assert full["depth"] > english["depth"] and full["communication"] >= 4
+    short = QA(question=q, bank_text=q, category="behavioural", answers=[thin], prompts=[q], language="zh")
+    short_m, short_hits = measure_item(short, ["kafka"])
+    assert score(short_m, "behavioural", short_hits)["structure"] < full["structure"]

@@ -46,9 +46,14 @@ function InterviewsPanel() {
     <section className="card" aria-labelledby="interviews-heading">
       <div className="section-head">
         <h2 id="interviews-heading">Your interviews</h2>
-        <Link to="/interviews/new" className="button primary">
-          New interview
-        </Link>
+        <div className="row">
+          <Link to="/progress" className="button">
+            Your progress
+          </Link>
+          <Link to="/interviews/new" className="button primary">
+            New interview
+          </Link>
+        </div>
       </div>
       <ErrorMessage error={error} />
       {interviews === null ? (

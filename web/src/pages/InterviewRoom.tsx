@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
+import { CodePanel, type CodeLanguage } from "../components/CodePanel";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { ApiError, api, messageOf, unwrap } from "../lib/client";
 import { KIND_LABEL } from "../lib/format";
@@ -13,6 +14,7 @@ export function InterviewRoom() {
   const { id = "" } = useParams();
   const navigate = useNavigate();
   const [interview, setInterview] = useState<InterviewOut | null>(null);
+  const [targets, setTargets] = useState<string[]>([]);
   const [turns, setTurns] = useState<Turn[]>([]);
   const [pendingAnswer, setPendingAnswer] = useState<string | null>(null);
   const [streamed, setStreamed] = useState<string | null>(null);
@@ -30,6 +32,7 @@ export function InterviewRoom() {
   const load = useCallback(async () => {
     const detail = await unwrap(api.GET("/api/v1/interviews/{interview_id}", { params: { path: { interview_id: id } } }));
     setInterview(detail);
+    setTargets(detail.targets ?? []);
     setTurns(detail.turns);
     // After a reload the stream's "finished" flag is gone; the closing remark says the same.
     const last = detail.turns[detail.turns.length - 1];
@@ -110,6 +113,11 @@ export function InterviewRoom() {
     const text = answer.trim();
     if (!text || streaming) return;
     setAnswer("");
+    sendText(text);
+  }
+
+  function sendText(text: string) {
+    if (!text || streaming) return;
     pendingRef.current = text;
     setPendingAnswer(text);
     void run({ kind: "answer", text });
@@ -145,6 +153,10 @@ export function InterviewRoom() {
   }
 
   const ended = interview.status === "ended";
+  // A coding question in progress: the interviewer's latest turn names its problem.
+  const lastAsked = [...turns].reverse().find((t) => t.speaker === "interviewer");
+  const coding = lastAsked?.agent === "coding" ? lastAsked.data : undefined;
+  const problemId = typeof coding?.problem_id === "string" ? coding.problem_id : null;
 
   return (
     <main className="page room">
@@ -176,6 +188,17 @@ export function InterviewRoom() {
         )}
       </header>
 
+      {targets.length > 0 && (
+        <aside className="targets card" aria-label="What this interview practises">
+          <strong>This interview practises your weak points:</strong>
+          <ul>
+            {targets.map((t) => (
+              <li key={t}>{t}</li>
+            ))}
+          </ul>
+        </aside>
+      )}
+
       <div className="transcript card" role="log" aria-label="Transcript" aria-busy={streaming}>
         {turns.length === 0 && streamed === null && !error && (
           <p className="muted">The interviewer is getting ready…</p>
@@ -193,6 +216,16 @@ export function InterviewRoom() {
         <p className="notice" role="status">
           That was the last question. End the interview to get your report.
         </p>
+      )}
+
+      {problemId && !ended && !finished && (
+        <CodePanel
+          key={problemId}
+          problemId={problemId}
+          language={(coding?.language === "javascript" ? "javascript" : "python") satisfies CodeLanguage}
+          disabled={streaming}
+          onSubmit={sendText}
+        />
       )}
 
       {!ended && (

@@ -1,0 +1,1 @@
+"""The specialist interviewers and the router that picks one per planned question."""
