@@ -1,0 +1,228 @@
+"""HTTP endpoints of the tracker: mail accounts, syncs and uploads, applications, board, analytics, emails."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from redis.asyncio import Redis
+
+from mocki.auth.deps import CurrentUser
+from mocki.deps import CeleryDep, SessionDep, SettingsDep
+from mocki.documents.service import read_limited
+from mocki.security.ratelimit import llm_limit
+from mocki.tracker import service
+from mocki.tracker.schemas import (
+    AccountOut,
+    AccountPatch,
+    AnalyticsOut,
+    ApplicationDetailOut,
+    ApplicationIn,
+    ApplicationOut,
+    ApplicationPatch,
+    ApplicationStatus,
+    BoardOut,
+    EmailOut,
+    EventOut,
+    GmailAuthorizeIn,
+    GmailAuthorizeOut,
+    GmailCallbackIn,
+    ImapAccountIn,
+    SyncOut,
+    ThreadOut,
+)
+
+router = APIRouter(prefix="/tracker", tags=["tracker"])
+
+
+def _redis(request: Request) -> Redis[bytes]:
+    redis: Redis[bytes] = request.app.state.redis
+    return redis
+
+
+# ------------------------------------------------------------------------------------ accounts
+
+
+@router.post("/accounts/imap", response_model=AccountOut, status_code=status.HTTP_201_CREATED)
+async def add_imap_account(
+    body: ImapAccountIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> AccountOut:
+    """Connect an IMAP mailbox (an app password for Gmail, Outlook, Fastmail); checked by signing in once."""
+    return AccountOut.model_validate(await service.add_imap_account(session, settings, user.id, body))
+
+
+@router.post("/accounts/gmail/authorize", response_model=GmailAuthorizeOut)
+async def gmail_authorize(
+    body: GmailAuthorizeIn, request: Request, user: CurrentUser, settings: SettingsDep
+) -> GmailAuthorizeOut:
+    """Start Gmail's OAuth2 consent (read-only): send the browser to `authorization_url`."""
+    url, state = await service.gmail_authorize(_redis(request), settings, user.id, body)
+    return GmailAuthorizeOut(authorization_url=url, state=state)
+
+
+@router.post("/accounts/gmail/callback", response_model=AccountOut, status_code=status.HTTP_201_CREATED)
+async def gmail_callback(
+    body: GmailCallbackIn, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> AccountOut:
+    """Finish the consent with the `code` and `state` Google sent back to the web app."""
+    account = await service.gmail_callback(session, _redis(request), settings, user.id, body.code, body.state)
+    return AccountOut.model_validate(account)
+
+
+@router.get("/accounts", response_model=list[AccountOut])
+async def list_accounts(user: CurrentUser, session: SessionDep) -> list[AccountOut]:
+    return [AccountOut.model_validate(a) for a in await service.list_accounts(session, user.id)]
+
+
+@router.get("/accounts/{account_id}", response_model=AccountOut)
+async def get_account(account_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> AccountOut:
+    return AccountOut.model_validate(await service.get_account(session, user.id, account_id))
+
+
+@router.patch("/accounts/{account_id}", response_model=AccountOut)
+async def update_account(
+    account_id: uuid.UUID, body: AccountPatch, user: CurrentUser, session: SessionDep
+) -> AccountOut:
+    return AccountOut.model_validate(await service.update_account(session, user.id, account_id, body))
+
+
+@router.post("/accounts/{account_id}/revoke", response_model=AccountOut)
+async def revoke_account(
+    account_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> AccountOut:
+    """Delete the stored password or tokens (Gmail: also revoked at Google); the emails read stay."""
+    return AccountOut.model_validate(await service.revoke_account(session, settings, user.id, account_id))
+
+
+@router.delete("/accounts/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_account(
+    account_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    await service.delete_account(session, settings, user.id, account_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --------------------------------------------------------------------------------------- syncs
+
+
+@router.post(
+    "/accounts/{account_id}/sync",
+    response_model=SyncOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[llm_limit("tracker.sync")],
+)
+async def start_sync(
+    account_id: uuid.UUID, user: CurrentUser, session: SessionDep, celery: CeleryDep
+) -> SyncOut:
+    """Read the account's new mail and analyse it; poll the sync for progress (one runs per account)."""
+    return SyncOut.model_validate(await service.start_sync(session, celery, user.id, account_id))
+
+
+@router.post(
+    "/uploads",
+    response_model=SyncOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[llm_limit("tracker.upload")],
+)
+async def upload_mail(
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    celery: CeleryDep,
+    file: Annotated[UploadFile, File(description=".eml message or .mbox mailbox")],
+) -> SyncOut:
+    limit = settings.documents.max_bytes
+    data = await read_limited(file, limit)
+    sync = await service.upload(session, celery, user.id, file.filename or "", data, max_bytes=limit)
+    return SyncOut.model_validate(sync)
+
+
+@router.get("/syncs", response_model=list[SyncOut])
+async def list_syncs(
+    user: CurrentUser, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> list[SyncOut]:
+    return [SyncOut.model_validate(s) for s in await service.list_syncs(session, user.id, limit)]
+
+
+@router.get("/syncs/{sync_id}", response_model=SyncOut)
+async def get_sync(sync_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> SyncOut:
+    return SyncOut.model_validate(await service.get_sync(session, user.id, sync_id))
+
+
+# -------------------------------------------------------------------------------- applications
+
+
+@router.get("/applications", response_model=list[ApplicationOut])
+async def list_applications(
+    user: CurrentUser, session: SessionDep, status: Annotated[ApplicationStatus | None, Query()] = None
+) -> list[ApplicationOut]:
+    return [
+        ApplicationOut.model_validate(a) for a in await service.list_applications(session, user.id, status)
+    ]
+
+
+@router.post("/applications", response_model=ApplicationOut, status_code=status.HTTP_201_CREATED)
+async def create_application(body: ApplicationIn, user: CurrentUser, session: SessionDep) -> ApplicationOut:
+    return ApplicationOut.model_validate(await service.create_application(session, user.id, body))
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationDetailOut)
+async def get_application(
+    application_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> ApplicationDetailOut:
+    """The application with its status history (its events, oldest first)."""
+    app, events = await service.get_application(session, user.id, application_id)
+    out = ApplicationOut.model_validate(app)
+    return ApplicationDetailOut(**out.model_dump(), events=[EventOut.model_validate(e) for e in events])
+
+
+@router.patch("/applications/{application_id}", response_model=ApplicationOut)
+async def update_application(
+    application_id: uuid.UUID, body: ApplicationPatch, user: CurrentUser, session: SessionDep
+) -> ApplicationOut:
+    """Set company, position or status by hand (they win over every later sync); null hands one back."""
+    return ApplicationOut.model_validate(
+        await service.update_application(session, user.id, application_id, body)
+    )
+
+
+@router.get("/board", response_model=BoardOut)
+async def board(user: CurrentUser, session: SessionDep) -> BoardOut:
+    """Applications in columns: applied → assessment → interview → offer / rejected."""
+    columns = await service.board(session, user.id)
+    return BoardOut(columns={k: [ApplicationOut.model_validate(a) for a in v] for k, v in columns.items()})
+
+
+@router.get("/analytics", response_model=AnalyticsOut)
+async def analytics(user: CurrentUser, session: SessionDep) -> AnalyticsOut:
+    """Response rate, days to a first response (overall and by company), the active pipeline."""
+    return AnalyticsOut(**await service.analytics(session, user.id))
+
+
+# -------------------------------------------------------------------------------------- emails
+
+
+@router.get("/emails", response_model=list[EmailOut])
+async def list_emails(
+    user: CurrentUser,
+    session: SessionDep,
+    thread: Annotated[str | None, Query(max_length=64)] = None,
+    application: Annotated[uuid.UUID | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[EmailOut]:
+    emails = await service.list_emails(
+        session, user.id, thread_key=thread, application_id=application, limit=limit, offset=offset
+    )
+    return [EmailOut.model_validate(e) for e in emails]
+
+
+@router.get("/threads", response_model=list[ThreadOut])
+async def list_threads(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ThreadOut]:
+    return [ThreadOut(**t) for t in await service.list_threads(session, user.id, limit, offset)]

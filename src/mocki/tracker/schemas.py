@@ -1,0 +1,185 @@
+"""Request and response bodies of the tracker endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Security = Literal["ssl", "starttls", "none"]
+AccountKind = Literal["imap", "gmail", "upload"]
+AccountStatus = Literal["active", "revoked", "error"]
+SyncStatus = Literal["queued", "fetching", "analysing", "done", "failed"]
+ApplicationStatus = Literal["applied", "assessment", "interview", "offer", "rejected", "recruiter_outreach"]
+
+
+class ImapAccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(default="", max_length=200)
+    host: str = Field(min_length=1, max_length=253)
+    port: int = Field(default=993, ge=1, le=65535)
+    security: Security = "ssl"
+    username: str = Field(min_length=1, max_length=320)
+    # An app password for Gmail, Outlook, Fastmail and most providers with two-factor sign-in.
+    password: str = Field(min_length=1, max_length=1000)
+    folders: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1, max_length=20)
+    since: date | None = None
+
+
+class GmailAuthorizeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(default="", max_length=200)
+    labels: list[str] = Field(default_factory=list, max_length=20)
+    since: date | None = None
+
+
+class GmailAuthorizeOut(BaseModel):
+    authorization_url: str
+    state: str
+
+
+class GmailCallbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=2000)
+    state: str = Field(min_length=1, max_length=200)
+
+
+class AccountPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str | None = Field(default=None, max_length=200)
+    folders: list[str] | None = Field(default=None, min_length=1, max_length=20)
+    labels: list[str] | None = Field(default=None, max_length=20)
+    since: date | None = None
+
+
+class AccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    kind: AccountKind
+    label: str
+    address: str
+    config: dict[str, Any]
+    status: AccountStatus
+    error: str | None
+    last_synced_at: datetime | None
+    revoked_at: datetime | None
+    created_at: datetime
+
+
+class Problem(BaseModel):
+    ref: str
+    reason: str
+
+
+class SyncOut(BaseModel):
+    """A sync's progress: `fetched` of `total` read, `stored` new, `analysed` of those stored."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    account_id: uuid.UUID
+    status: SyncStatus
+    filename: str
+    total: int | None
+    fetched: int
+    stored: int
+    duplicates: int
+    malformed: int
+    analysed: int
+    analysis_failed: int
+    problems: list[Problem]
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    kind: str
+    occurred_at: datetime
+    interview_at: datetime | None
+    deadline_at: datetime | None
+    assessment_url: str | None
+    links: list[dict[str, str]]
+    next_action: str
+    summary: str
+    source: str
+    confidence: float
+    email_id: uuid.UUID | None
+
+
+class ApplicationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    company: str
+    position: str
+    status: str
+    extracted_status: str
+    # The fields a person set by hand; they win over anything read from mail.
+    manual: dict[str, str]
+    notes: str
+    source: str
+    applied_at: datetime | None
+    first_response_at: datetime | None
+    last_event_at: datetime | None
+    created_at: datetime
+
+
+class ApplicationDetailOut(ApplicationOut):
+    events: list[EventOut]
+
+
+class ApplicationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company: str = Field(min_length=1, max_length=300)
+    position: str = Field(default="", max_length=300)
+    status: ApplicationStatus = "applied"
+    notes: str = Field(default="", max_length=20_000)
+
+
+class ApplicationPatch(BaseModel):
+    """Fields given are set by hand; `null` hands a field back to what the emails say."""
+
+    model_config = ConfigDict(extra="forbid")
+    company: str | None = Field(default=None, max_length=300)
+    position: str | None = Field(default=None, max_length=300)
+    status: ApplicationStatus | None = None
+    notes: str | None = Field(default=None, max_length=20_000)
+
+
+class BoardOut(BaseModel):
+    columns: dict[str, list[ApplicationOut]]
+
+
+class AnalyticsOut(BaseModel):
+    applications: int
+    applied: int
+    responded: int
+    response_rate: float | None
+    median_days_to_response: float | None
+    days_to_response_by_company: dict[str, float]
+    active: int
+    pipeline: dict[str, int]
+
+
+class EmailOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    subject: str
+    sender: str
+    sent_at: datetime | None
+    thread_key: str
+    source_ref: str
+    analysis_status: str
+    analysis: dict[str, Any] | None
+    application_id: uuid.UUID | None
+
+
+class ThreadOut(BaseModel):
+    thread_key: str
+    subject: str
+    emails: int
+    last_at: datetime | None

@@ -1,0 +1,372 @@
+"""The tracker's operations for the api: mail accounts, syncs and uploads, applications, board, analytics.
+
+Services never commit; syncs are sent to the io workers after the request's commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from celery import Celery
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mocki.core.errors import Conflict, Invalid, NotFound, TooLarge, Unavailable, UnsupportedMedia
+from mocki.core.timeutil import utcnow
+from mocki.models.tracker import Application, ApplicationEvent, Email, MailAccount, MailSync
+from mocki.settings import Settings
+from mocki.tasks import routing
+from mocki.tasks.names import QUEUE_IO, SYNC_MAILBOX
+from mocki.tracker import gmail, repository, timeline
+from mocki.tracker.crypto import CredentialsUnreadable
+from mocki.tracker.imap import ImapConfig, check_account
+from mocki.tracker.parsing import looks_like_mbox
+from mocki.tracker.pipeline import open_credentials, seal_credentials
+from mocki.tracker.schemas import (
+    AccountPatch,
+    ApplicationIn,
+    ApplicationPatch,
+    GmailAuthorizeIn,
+    ImapAccountIn,
+)
+from mocki.tracker.sources import MailSourceError
+from mocki.tracker.tasks import SYNC_EXPIRES_S
+
+OAUTH_STATE_KEY = "mocki:tracker:oauth:{state}"
+OAUTH_STATE_TTL_S = 600
+
+
+# ------------------------------------------------------------------------------------ accounts
+
+
+async def _owned_account(
+    session: AsyncSession, owner_id: uuid.UUID, account_id: uuid.UUID, **kw: Any
+) -> MailAccount:
+    account = await repository.account(session, owner_id, account_id, **kw)
+    if account is None:
+        raise NotFound("No such mail account.")
+    return account
+
+
+async def add_imap_account(
+    session: AsyncSession, settings: Settings, owner_id: uuid.UUID, body: ImapAccountIn
+) -> MailAccount:
+    """Signs in once to check the server, the password and the folders, then stores it encrypted."""
+    config = {
+        "host": body.host.strip(), "port": body.port, "security": body.security,
+        "folders": body.folders, "since": body.since.isoformat() if body.since else None,
+    }  # fmt: skip
+    try:
+        await asyncio.to_thread(
+            check_account, ImapConfig.from_account(config, body.username), body.password,
+            timeout_s=min(settings.tracker.imap_timeout_s, 30.0),
+        )  # fmt: skip
+    except MailSourceError as exc:
+        raise Invalid(str(exc), code="mail_account_unusable") from exc
+    account_id = uuid.uuid4()
+    account = MailAccount(
+        id=account_id,
+        owner_id=owner_id,
+        kind="imap",
+        label=body.label.strip() or f"{body.username} ({body.host})",
+        address=body.username,
+        config=config,
+        credentials=seal_credentials(settings, account_id, {"password": body.password}),
+        status="active",
+        cursor={},
+    )
+    session.add(account)
+    await session.flush()
+    return account
+
+
+def _gmail_configured(settings: Settings) -> None:
+    if not (settings.tracker.google_client_id and settings.tracker.google_client_secret):
+        raise Unavailable(
+            "Gmail is not configured on this server: set MOCKI_TRACKER__GOOGLE_CLIENT_ID and "
+            "MOCKI_TRACKER__GOOGLE_CLIENT_SECRET, or connect the mailbox over IMAP.",
+            code="gmail_disabled",
+        )
+
+
+def redirect_uri(settings: Settings) -> str:
+    return (
+        settings.tracker.google_redirect_uri
+        or f"http://{settings.host}:{settings.port}/tracker/gmail/callback"
+    )
+
+
+async def gmail_authorize(
+    redis: Redis[bytes], settings: Settings, owner_id: uuid.UUID, body: GmailAuthorizeIn
+) -> tuple[str, str]:
+    """The consent URL; the state (bound to this user) and PKCE verifier wait in Redis for the callback."""
+    _gmail_configured(settings)
+    state = secrets.token_urlsafe(32)
+    url, verifier = gmail.authorization_url(settings.tracker, redirect_uri(settings), state)
+    pending = {
+        "owner_id": str(owner_id), "verifier": verifier, "label": body.label, "labels": body.labels,
+        "since": body.since.isoformat() if body.since else None,
+    }  # fmt: skip
+    await redis.set(OAUTH_STATE_KEY.format(state=state), json.dumps(pending), ex=OAUTH_STATE_TTL_S)
+    return url, state
+
+
+async def gmail_callback(
+    session: AsyncSession, redis: Redis[bytes], settings: Settings, owner_id: uuid.UUID, code: str, state: str
+) -> MailAccount:
+    _gmail_configured(settings)
+    raw = await redis.getdel(OAUTH_STATE_KEY.format(state=state))
+    pending = json.loads(raw) if raw else None
+    if pending is None or pending.get("owner_id") != str(owner_id):
+        raise Invalid(
+            "This sign-in link expired or belongs to another session; start again.", code="oauth_state"
+        )
+    cfg = settings.tracker
+    try:
+        tokens = await asyncio.to_thread(
+            gmail.exchange_code, cfg, redirect_uri(settings), code, pending["verifier"]
+        )
+        client = gmail.GmailClient(cfg, tokens)
+        try:
+            profile = await asyncio.to_thread(client.profile)
+            if pending["labels"]:
+                await asyncio.to_thread(client.label_ids, pending["labels"])
+        finally:
+            client.close()
+    except MailSourceError as exc:
+        raise Invalid(str(exc), code="mail_account_unusable") from exc
+    address = str(profile.get("emailAddress", ""))
+    account_id = uuid.uuid4()
+    account = MailAccount(
+        id=account_id,
+        owner_id=owner_id,
+        kind="gmail",
+        label=str(pending.get("label") or "").strip() or f"Gmail {address}",
+        address=address,
+        config={"labels": pending["labels"], "since": pending["since"]},
+        credentials=seal_credentials(settings, account_id, tokens),
+        status="active",
+        cursor={},
+    )
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def list_accounts(session: AsyncSession, owner_id: uuid.UUID) -> Sequence[MailAccount]:
+    return await repository.accounts(session, owner_id)
+
+
+async def get_account(session: AsyncSession, owner_id: uuid.UUID, account_id: uuid.UUID) -> MailAccount:
+    return await _owned_account(session, owner_id, account_id)
+
+
+async def update_account(
+    session: AsyncSession, owner_id: uuid.UUID, account_id: uuid.UUID, body: AccountPatch
+) -> MailAccount:
+    account = await _owned_account(session, owner_id, account_id)
+    config = dict(account.config)
+    if body.label is not None:
+        account.label = body.label.strip() or account.label
+    if body.folders is not None and account.kind == "imap":
+        config["folders"] = body.folders
+    if body.labels is not None and account.kind == "gmail":
+        config["labels"] = body.labels
+        account.cursor = {}  # another filter: read again (duplicates are dropped)
+    if "since" in body.model_fields_set:
+        config["since"] = body.since.isoformat() if body.since else None
+    account.config = config
+    await session.flush()
+    return account
+
+
+async def revoke_account(
+    session: AsyncSession, settings: Settings, owner_id: uuid.UUID, account_id: uuid.UUID
+) -> MailAccount:
+    """Wipe the stored credentials (and, for Gmail, ask Google to revoke the grant). Emails stay."""
+    account = await _owned_account(session, owner_id, account_id, with_credentials=True)
+    if account.kind == "gmail" and account.credentials is not None:
+        try:
+            tokens = open_credentials(settings, account) or {}
+        except CredentialsUnreadable:
+            tokens = {}
+        token = str(tokens.get("refresh_token") or tokens.get("access_token") or "")
+        if token:
+            await asyncio.to_thread(
+                gmail.revoke, settings.tracker, token, timeout_s=settings.tracker.http_timeout_s
+            )
+    account.credentials = None
+    account.status, account.revoked_at, account.error = "revoked", utcnow(), None
+    await session.flush()
+    return account
+
+
+async def delete_account(
+    session: AsyncSession, settings: Settings, owner_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
+    account = await revoke_account(session, settings, owner_id, account_id)
+    await session.delete(account)
+    await session.flush()
+
+
+# --------------------------------------------------------------------------------------- syncs
+
+
+def _send_sync(session: AsyncSession, celery: Celery, sync: MailSync) -> None:
+    routing.send_after_commit(
+        session,
+        celery,
+        SYNC_MAILBOX,
+        [str(sync.id)],
+        expires=SYNC_EXPIRES_S,
+        owner_id=sync.owner_id,
+        queue=QUEUE_IO,
+    )
+
+
+async def start_sync(
+    session: AsyncSession, celery: Celery, owner_id: uuid.UUID, account_id: uuid.UUID
+) -> MailSync:
+    account = await _owned_account(session, owner_id, account_id)
+    if account.kind == "upload":
+        raise Invalid("Uploaded files are read when they are uploaded; upload another file instead.")
+    if account.status == "revoked":
+        raise Conflict("This account's access was revoked; connect it again to sync.", code="account_revoked")
+    running = await repository.running_sync(session, account.id)
+    if running is not None:
+        return running  # one sync per account at a time: the cursor is theirs
+    sync = MailSync(id=uuid.uuid4(), owner_id=owner_id, account_id=account.id, status="queued", problems=[])
+    session.add(sync)
+    await session.flush()
+    _send_sync(session, celery, sync)
+    return sync
+
+
+async def upload(
+    session: AsyncSession, celery: Celery, owner_id: uuid.UUID, filename: str, data: bytes, *, max_bytes: int
+) -> MailSync:
+    """Queue an uploaded .eml or .mbox file for reading; its bytes wait on the sync row."""
+    name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:300] or "upload.eml"
+    if len(data) > max_bytes:
+        raise TooLarge(
+            f"The file is larger than {max_bytes // (1024 * 1024)} MB; split the mailbox into smaller files."
+        )
+    if not data.strip():
+        raise Invalid("The file is empty.")
+    lowered = name.lower()
+    if not (lowered.endswith((".eml", ".mbox")) or looks_like_mbox(data)):
+        raise UnsupportedMedia("Upload an .eml message or an .mbox mailbox file.")
+    if lowered.endswith(".eml") and b":" not in data[:2000]:
+        raise UnsupportedMedia(
+            "This .eml file has no mail headers; export the message again from your mail client."
+        )
+    account = await repository.upload_account(session, owner_id)
+    if account is None:
+        account = MailAccount(
+            id=uuid.uuid4(), owner_id=owner_id, kind="upload", label="Uploaded files", config={}, cursor={}
+        )
+        session.add(account)
+        await session.flush()
+    sync = MailSync(
+        id=uuid.uuid4(),
+        owner_id=owner_id,
+        account_id=account.id,
+        status="queued",
+        filename=name,
+        payload=data,
+        problems=[],
+    )
+    session.add(sync)
+    await session.flush()
+    _send_sync(session, celery, sync)
+    return sync
+
+
+async def get_sync(session: AsyncSession, owner_id: uuid.UUID, sync_id: uuid.UUID) -> MailSync:
+    sync = await repository.sync(session, owner_id, sync_id)
+    if sync is None:
+        raise NotFound("No such sync.")
+    return sync
+
+
+async def list_syncs(session: AsyncSession, owner_id: uuid.UUID, limit: int) -> Sequence[MailSync]:
+    return await repository.syncs(session, owner_id, limit)
+
+
+# -------------------------------------------------------------------------------- applications
+
+
+async def _owned_application(
+    session: AsyncSession, owner_id: uuid.UUID, application_id: uuid.UUID
+) -> Application:
+    app = await repository.application(session, owner_id, application_id)
+    if app is None:
+        raise NotFound("No such application.")
+    return app
+
+
+async def list_applications(
+    session: AsyncSession, owner_id: uuid.UUID, status: str | None
+) -> Sequence[Application]:
+    return await repository.applications(session, owner_id, status)
+
+
+async def get_application(
+    session: AsyncSession, owner_id: uuid.UUID, application_id: uuid.UUID
+) -> tuple[Application, Sequence[ApplicationEvent]]:
+    app = await _owned_application(session, owner_id, application_id)
+    return app, await repository.events(session, app.id)
+
+
+async def create_application(session: AsyncSession, owner_id: uuid.UUID, body: ApplicationIn) -> Application:
+    return await timeline.create_manual(
+        session, owner_id, body.company.strip(), body.position.strip(), body.status, body.notes
+    )
+
+
+async def update_application(
+    session: AsyncSession, owner_id: uuid.UUID, application_id: uuid.UUID, body: ApplicationPatch
+) -> Application:
+    app = await _owned_application(session, owner_id, application_id)
+    changes = {name: getattr(body, name) for name in timeline.MANUAL_FIELDS if name in body.model_fields_set}
+    for name in ("company", "position"):
+        value = changes.get(name)
+        if isinstance(value, str):
+            changes[name] = value.strip()
+    if changes.get("company") == "" and "company" in body.model_fields_set:
+        changes["company"] = None
+    await timeline.edit(session, app, changes, body.notes)
+    return app
+
+
+async def board(session: AsyncSession, owner_id: uuid.UUID) -> dict[str, list[Application]]:
+    return timeline.board(await repository.applications(session, owner_id))
+
+
+async def analytics(session: AsyncSession, owner_id: uuid.UUID) -> dict[str, Any]:
+    return timeline.analytics(await repository.applications(session, owner_id))
+
+
+async def list_emails(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    *,
+    thread_key: str | None,
+    application_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+) -> Sequence[Email]:
+    return await repository.emails(
+        session, owner_id, thread_key=thread_key, application_id=application_id, limit=limit, offset=offset
+    )
+
+
+async def list_threads(
+    session: AsyncSession, owner_id: uuid.UUID, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    return await repository.threads(session, owner_id, limit, offset)
