@@ -11,9 +11,11 @@ from mocki.auth.firebase import FirebaseIdentity
 from mocki.auth.passwords import verify_password
 from mocki.auth.schemas import TokenPair
 from mocki.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+from mocki.cache import families, invalidate_on_commit
 from mocki.core.errors import Unauthorized
 from mocki.core.timeutil import as_utc, utcnow
 from mocki.models import RefreshToken, User
+from mocki.security.signing import session_signing_key
 from mocki.settings import Settings
 from mocki.users import repository as users
 
@@ -32,17 +34,27 @@ async def issue_tokens(
 ) -> TokenPair:
     token, token_hash = new_refresh_token()
     now = utcnow()
+    family_id = family_id or uuid.uuid4()
     row = RefreshToken(
         user_id=user.id,
-        family_id=family_id or uuid.uuid4(),
+        family_id=family_id,
         token_hash=token_hash,
         created_at=now,
         expires_at=now + timedelta(days=settings.refresh_token_days),
     )
     session.add(row)
     await session.flush()
-    access = issue_access_token(user.id, user.role, settings.secret_key, settings.access_token_minutes)
-    return TokenPair(access_token=access, refresh_token=token, expires_in=settings.access_token_minutes * 60)
+    # The family is the sign-in session: the access token names it, and the request-signing key is
+    # derived from it, so it survives refreshes and needs no table.
+    access = issue_access_token(
+        user.id, user.role, settings.secret_key, settings.access_token_minutes, session_id=family_id
+    )
+    return TokenPair(
+        access_token=access,
+        refresh_token=token,
+        expires_in=settings.access_token_minutes * 60,
+        signing_key=session_signing_key(settings.secret_key, str(family_id)),
+    )
 
 
 async def refresh(session: AsyncSession, settings: Settings, token: str) -> TokenPair:
@@ -79,5 +91,6 @@ async def firebase_login(session: AsyncSession, settings: Settings, identity: Fi
             session.add(user)
         else:
             user.firebase_uid = identity.uid
+            invalidate_on_commit(session, families.USER.name, user.id)
         await session.flush()
     return await issue_tokens(session, settings, user)

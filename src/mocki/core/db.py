@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import event
@@ -44,6 +44,7 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
             yield session
             await session.commit()
             run_after_commit(session)
+            await run_after_commit_async(session)
         except BaseException:
             await session.rollback()
             raise
@@ -62,3 +63,14 @@ def after_commit(session: AsyncSession, action: Callable[[], object]) -> None:
 def run_after_commit(session: AsyncSession) -> None:
     for action in session.info.pop("after_commit", []):
         action()
+
+
+def after_commit_async(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
+    """Await `action` (e.g. a cache invalidation) once this session's transaction has committed."""
+    pending: list[Callable[[], Awaitable[None]]] = session.info.setdefault("after_commit_async", [])
+    pending.append(action)
+
+
+async def run_after_commit_async(session: AsyncSession) -> None:
+    for action in session.info.pop("after_commit_async", []):
+        await action()
