@@ -35,11 +35,17 @@ os.environ.setdefault("MOCKI_REDIS_URL", f"{REDIS_BASE}/{REDIS_DB['postgresql']}
 
 from mocki.app import create_app  # noqa: E402
 from mocki.llm.local_models import ensure_model, server_command  # noqa: E402
-from mocki.settings import Settings  # noqa: E402
+from mocki.settings import RateLimitSettings, Settings  # noqa: E402
 from mocki.tasks.names import worker_command  # noqa: E402
 from tests.support.processes import PYTHON, Child, free_port, port_open  # noqa: E402
+from tests.support.signing import SessionSigner  # noqa: E402
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# The suite sends many requests from one address (127.0.0.1) and one user: limits high enough
+# that only the security tests, which turn them down, ever meet them. Per second, so the
+# moving-window lists in Redis stay short.
+TEST_RATE_LIMITS = RateLimitSettings(per_ip="1000/second", per_user="1000/second", llm_budget="1000/second")
 
 
 @pytest.fixture(scope="session")
@@ -130,6 +136,7 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Se
         redis_url=f"{REDIS_BASE}/{REDIS_DB[backend]}",
         llm_base_url=llm_url,
         llm_model="local",
+        rate_limits=TEST_RATE_LIMITS,
     )
 
 
@@ -158,6 +165,9 @@ def process_env(settings: Settings) -> dict[str, str]:
         "MOCKI_LLM_MODEL": settings.llm.model,
         "MOCKI_SECRET_KEY": settings.secret_key,
         "MOCKI_DATA_DIR": str(settings.data_dir),
+        "MOCKI_RATE_LIMITS__PER_IP": settings.rate_limits.per_ip,
+        "MOCKI_RATE_LIMITS__PER_USER": settings.rate_limits.per_user,
+        "MOCKI_RATE_LIMITS__LLM_BUDGET": settings.rate_limits.llm_budget,
     }
 
 
@@ -192,7 +202,11 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
 @pytest.fixture
 async def client(app: Any, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=120) as c:
+    # Signs mutating requests with the key from sign-in, as the web app does (replay guard).
+    hooks = SessionSigner().hooks()
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", timeout=120, event_hooks=hooks
+    ) as c:
         yield c
     await _empty_tables_async(settings.resolved_database_url)
 

@@ -14,7 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
-from mocki import __version__
+from mocki import __version__, cache
+from mocki.admin.router import router as admin_router
 from mocki.auth.router import router as auth_router
 from mocki.coding.router import router as coding_router
 from mocki.core.db import make_engine, make_sessionmaker
@@ -22,16 +23,23 @@ from mocki.core.errors import NotFound, install_error_handlers
 from mocki.core.limits import BodySizeLimit
 from mocki.documents.router import router as documents_router
 from mocki.interviews.intents import IntentClassifier
+from mocki.interviews.router import progress_router
 from mocki.interviews.router import router as interviews_router
+from mocki.interviews.service import build_engine
 from mocki.llm.factory import make_llm
+from mocki.observability.http import HTTPMetrics
 from mocki.questions.router import router as questions_router
+from mocki.realtime import emit as room_emit
+from mocki.realtime import server as rooms
 from mocki.retrieval.embeddings import Embedder, make_embedder
 from mocki.retrieval.router import router as retrieval_router
 from mocki.retrieval.service import Retriever
 from mocki.retrieval.store import VectorStore, VectorStoreBusy, open_store
 from mocki.retrieval.sync import VectorSyncer
+from mocki.security import wiring as security
 from mocki.settings import Settings, get_settings
 from mocki.tasks.celery_app import make_celery
+from mocki.tracker.router import router as tracker_router
 from mocki.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -47,6 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.redis = Redis.from_url(settings.resolved_redis_url)
+        # The two-level read cache, reached through each session; invalidations from other processes.
+        app.state.cache = cache.TwoLevelCache(settings.read_cache, app.state.redis)
+        cache.attach(app.state.sessionmaker, app.state.cache)
+        await app.state.cache.start()
+        # Rate limits and the replay guard (security/), found by their middlewares on app.state.
+        security.start(app, settings, app.state.redis)
         embedder = make_embedder(settings, redis=app.state.redis)
         # Behind the answer cache (exact, then semantic), scoped per user by the callers.
         app.state.llm = make_llm(settings, redis=app.state.redis, embedder=embedder)
@@ -57,13 +71,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.vector_sync = syncer
         # Intents of candidate turns; the plain client, so no cached label crosses users.
         app.state.intents = IntentClassifier(settings, embedder, app.state.llm_plain)
+        # The interview engine: its agents and their memories (interviews/agents, history.py).
+        app.state.interviewer = build_engine(settings)
         # Start the embedding process and load its model (and the intent model: trained once,
         # then cached under the data directory) now, not on the first interview. Tests skip the
         # intent model: each test app has its own data directory and would train it again.
         warm = asyncio.create_task(_warm(embedder, None if settings.env == "test" else app.state.intents))
+        # Live rooms (realtime/): turns and reports are broadcast through this process's server.
+        app.state.rooms = rooms.room_emitter(app.state.sio, app)
+        room_emit.install(app.state.rooms)
         try:
             yield
         finally:
+            room_emit.uninstall(app.state.rooms)
+            await rooms.close_server(app.state.sio)
             warm.cancel()
             if syncer is not None:
                 await syncer.stop()
@@ -72,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 store.close()
             await app.state.llm.aclose()
             await app.state.llm_plain.aclose()
+            await security.stop(app)
+            await app.state.cache.stop()
             await app.state.redis.aclose()
             await engine.dispose()
 
@@ -84,8 +107,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Signed requests and replays are checked inside the body-size limit (the guard reads the body).
+    security.add_inner_middleware(app)
     # Room for the largest document plus the multipart framing around it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.documents.max_bytes + 64 * 1024)
+    # Outermost: the per-IP rate limit refuses a flood before any body is read.
+    security.add_outer_middleware(app)
+    # Outside everything: request latency and status by route, refused requests included.
+    app.add_middleware(HTTPMetrics)
 
     for router in (
         auth_router,
@@ -93,10 +122,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents_router,
         questions_router,
         interviews_router,
+        progress_router,
         retrieval_router,
         coding_router,
+        admin_router,
+        tracker_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+
+    # Live rooms at /socket.io (realtime/server.py), before the web app's catch-all route.
+    app.state.sio = rooms.build_server(settings, app)
+    app.mount(f"/{rooms.SOCKETIO_PATH}", rooms.asgi_app(app.state.sio))
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -116,6 +116,7 @@ def up(
         )
         stack.start_llm()
         stack.start_worker()
+        stack.start_beat()
         stack.start_api()
         typer.secho(
             f"MOCKI is up: http://{settings.host}:{settings.port}  (Ctrl-C stops everything)", bold=True
@@ -164,6 +165,26 @@ def worker(
     celery_app.worker_main(
         ["worker", "-Q", queues, "--concurrency", str(concurrency), "--pool", pool, "--loglevel", "INFO"]
     )
+
+
+@app.command()
+def beat() -> None:
+    """Celery beat behind a Redis leader lock: run one or several, each entry fires once."""
+    from mocki.tasks.celery_app import celery_app
+
+    _settings()
+    celery_app.start(["beat", "--loglevel", "INFO"])
+
+
+@app.command()
+def flower(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 5555,
+    address: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+) -> None:
+    """Flower, the Celery monitor, behind authentication (see docs/operations.md)."""
+    from mocki.tasks import monitoring
+
+    monitoring.run_flower(_settings(), port=port, address=address)
 
 
 @app.command("llm-server")
@@ -333,6 +354,50 @@ def bench_sandbox(
     _write_json(json_path, figures)
 
 
+@bench_app.command("abuse")
+def bench_abuse(
+    per_user: Annotated[int, typer.Option(min=10, help="requests one user sends in the minute")] = 1000,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """One user, one IP and a crowd hammering a real api: exactly the limit admitted, nobody else hurt."""
+    figures = _bench_module("abuse").run(per_user=per_user)
+    _write_json(json_path, figures)
+
+
+@bench_app.command("replay")
+def bench_replay(
+    fingerprints: Annotated[
+        int, typer.Option(min=1000, help="unique fingerprints sent through the guard")
+    ] = 1_000_000,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Unique and replayed request fingerprints through the Bloom-filter replay guard on Redis."""
+    figures = _bench_module("replay").run(fingerprints=fingerprints)
+    _write_json(json_path, figures)
+
+
+@bench_app.command("priority")
+def bench_priority(
+    backlog: Annotated[
+        int, typer.Option(min=10, help="normal tasks queued before urgent ones arrive")
+    ] = 1000,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Urgent/VIP tasks behind a backlog on real workers, with priority routing on and off."""
+    figures = _bench_module("priority").run(backlog=backlog)
+    _write_json(json_path, figures)
+
+
+@bench_app.command("worker-loss")
+def bench_worker_loss(
+    tasks: Annotated[int, typer.Option(min=10, help="tasks in flight when a worker is killed")] = 500,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """`kill -9` a worker in the middle of a batch: every task done exactly once, recovery time."""
+    figures = _bench_module("worker_loss").run(tasks=tasks)
+    _write_json(json_path, figures)
+
+
 @eval_app.command("intents")
 def eval_intents(
     data: Annotated[
@@ -386,6 +451,94 @@ def eval_retrieval(
     except (evaluate.EvalInputError, EmbeddingError, VectorStoreError) as exc:
         _fail(str(exc))
     _write_json(json_path, figures)
+
+
+# --- tracker (issue 6): mail analysis evaluation and benchmark ---------------------------------
+
+
+@eval_app.command("mail")
+def eval_mail(
+    data: Annotated[
+        Path,
+        typer.Option(
+            exists=True, dir_okay=False, help="JSONL: subject, from, date, body, label[, company, position]"
+        ),
+    ],
+    llm: Annotated[
+        str,
+        typer.Option(help="off (classifier and rules only) | fallback | always (asks the configured LLM)"),
+    ] = "off",
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Status accuracy, macro-F1, per-label precision/recall, confusion; company and position exact match."""
+    from mocki.retrieval.embeddings import EmbeddingError
+    from mocki.tracker import evaluate
+    from mocki.tracker.classifier import MailDataError
+
+    if llm not in ("off", "fallback", "always"):
+        _fail("--llm must be off, fallback or always")
+    try:
+        figures = evaluate.evaluate_file(_settings(), data, mode=llm)  # type: ignore[arg-type]
+    except (MailDataError, EmbeddingError) as exc:
+        _fail(str(exc))
+    _write_json(json_path, figures)
+
+
+@bench_app.command("mail")
+def bench_mail(
+    count: Annotated[int, typer.Option(min=10, help="emails taken from sync to timeline")] = 1000,
+    latency: Annotated[float, typer.Option(min=0.0, help="seconds the stand-in LLM endpoint takes")] = 0.25,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """1,000 emails from sync to timeline locally; the LLM path at concurrency 1, 8, 32 on a stand-in."""
+    figures = _bench_module("mail").run(count=count, latency_s=latency)
+    _write_json(json_path, figures)
+
+
+# --- end tracker ---------------------------------------------------------------------------------
+
+
+# --- live rooms (issue 5): Socket.IO across api processes ---------------------------------------
+
+
+@bench_app.command("rooms")
+def bench_rooms(
+    clients: Annotated[int, typer.Option(min=2, help="clients, split across two api processes")] = 20,
+    events: Annotated[int, typer.Option(min=1, help="events in the burst")] = 1000,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Two api processes on one Redis, a burst to one room: delivery latency, lost, duplicated."""
+    figures = _bench_module("rooms").run(clients=clients, events_count=events)
+    _write_json(json_path, figures)
+
+
+# --- end live rooms ------------------------------------------------------------------------------
+
+
+# --- cache (issue 9): two-level cache and api throughput ------------------------------------------
+
+
+@bench_app.command("cache")
+def bench_cache(
+    seconds: Annotated[float, typer.Option(min=1, help="load time per endpoint and cache mode")] = 8.0,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Hot reads on a real api and PostgreSQL with the cache off and on; and the service layer alone."""
+    figures = _bench_module("cache").run(seconds=seconds)
+    _write_json(json_path, figures)
+
+
+@bench_app.command("api")
+def bench_api(
+    seconds: Annotated[float, typer.Option(min=1, help="load time per endpoint and setting")] = 3.0,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """Requests per second of the main endpoints for uvicorn workers, event loop and HTTP parser."""
+    figures = _bench_module("api").run(seconds=seconds)
+    _write_json(json_path, figures)
+
+
+# --- end cache ---------------------------------------------------------------------------------------
 
 
 def _bench_module(name: str) -> Any:

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mocki.tracker.config import TrackerSettings
+
 DEFAULT_SECRET = "dev-insecure-change-me"
 
 
@@ -82,6 +84,115 @@ class LLMCacheSettings(BaseModel):
     max_entries_per_context: int = 200
 
 
+class InterviewSettings(BaseModel):
+    # Whether the prompts carry the speaking agent's conversation memory: "auto" is on with a
+    # hosted model (MOCKI_LLM__BASE_URL) and off with the local one (see interviews/history.py).
+    history: Literal["auto", "on", "off"] = "auto"
+    # The hard cap on that memory's part of a prompt, counted with the model's tokenizer.
+    history_tokens: int = Field(default=1200, ge=200)
+
+
+class RateLimitSettings(BaseModel):
+    """Moving-window limits on Redis (library `limits`); each value is in its notation, e.g. "10/minute"."""
+
+    enabled: bool = True
+    # Empty: the app's Redis (MOCKI_REDIS_URL). Another URL moves the counters elsewhere.
+    storage_url: str = ""
+    key_prefix: str = "mocki:rl"
+    # Every /api/v1 request, by client address (IPv6 by its /64).
+    per_ip: str = "50/minute"
+    # Each user's requests to endpoints that make model calls (interview turns, reports, indexing).
+    per_user: str = "10/minute"
+    # Model-backed requests of all users together, shared by every api process through Redis.
+    llm_budget: str = "500/minute"
+    # Per-user limit by the user's tier, e.g. {"pro": "60/minute"}; tiers not named use per_user.
+    tiers: dict[str, str] = Field(default_factory=dict)
+    # Per route, in its own bucket: {"interviews.answer": "20/minute"}; "route@tier" for one tier.
+    routes: dict[str, str] = Field(default_factory=dict)
+    # When the limit store is unreachable: let the request through (open) or answer 503 (closed).
+    fail_open_per_ip: bool = True
+    fail_open_per_user: bool = False
+    fail_open_llm_budget: bool = False
+    # Seconds to wait for the limit store before treating it as unreachable.
+    timeout_s: float = 0.5
+
+
+class ReplayGuardSettings(BaseModel):
+    """Signed mutating requests and the Bloom-filter replay check (security/replay.py)."""
+
+    enabled: bool = True
+    # A request's timestamp may differ from the server's clock by at most this many seconds.
+    max_skew_s: int = 300
+    # Fingerprints one Bloom window (2 x max_skew_s) is sized for, and the false-positive rate of
+    # the check (current and previous window together) at that many.
+    capacity: int = 1_000_000
+    false_positive_rate: float = 0.001
+    key_prefix: str = "mocki:replay"
+
+
+class TaskSettings(BaseModel):
+    """Celery lanes, retries, dead letters and the beat lock (tasks/)."""
+
+    # How urgent work and high tiers overtake a backlog: "queues" (separate cpu.high / io.high
+    # queues), "priority" (Celery message priorities on Redis, one queue per pool) or "off".
+    # `mocki bench priority`, 1,000 queued: urgent mean wait 0.019 s with queues, 0.021 s with
+    # priorities, 7.8 s off (docs/operations.md); workers take both forms either way.
+    lanes: Literal["priority", "queues", "off"] = "queues"
+    # The tiers an administrator may give, and those whose tasks go on the high lane.
+    tiers: list[str] = Field(default_factory=lambda: ["free", "pro", "vip"])
+    high_tiers: list[str] = Field(default_factory=lambda: ["vip"])
+    # Transient errors (database, Redis, model endpoint unreachable) are retried this many times,
+    # after about backoff_s, 2 x backoff_s, ... (capped, with full jitter); then dead-lettered.
+    max_retries: int = Field(default=5, ge=0)
+    retry_backoff_s: int = Field(default=2, ge=1)
+    retry_backoff_max_s: int = Field(default=300, ge=1)
+    # A message redelivered this many times after its worker died is dead-lettered, not run again.
+    max_deliveries: int = Field(default=3, ge=1)
+    # Seconds before a message held by a worker that vanished is handed to another one. 0: the
+    # longest hard time limit of any task plus a minute, so a slow task is never run twice.
+    visibility_timeout_s: int = Field(default=0, ge=0)
+    # Completed-task markers (idempotency keys) and resolved dead letters are kept this long.
+    idempotency_days: int = Field(default=7, ge=1)
+    dead_letter_days: int = Field(default=30, ge=1)
+    # The beat leader's Redis lock: held while renewed, taken over by a standby this long after
+    # the leader vanished.
+    beat_lock_ttl_s: int = Field(default=30, ge=3)
+    # Put before every Redis key of the task system (queues, beat lock), so several deployments
+    # (or test runs) can share one Redis database.
+    key_prefix: str = ""
+
+
+class MonitoringSettings(BaseModel):
+    """Flower's login and the prices that turn LLM tokens into cost on /metrics."""
+
+    # "user:password" pairs, comma-separated. `mocki flower` refuses to start without one.
+    flower_basic_auth: str = ""
+    # US dollars per million tokens; 0 for the local model.
+    llm_prompt_usd_per_mtok: float = Field(default=0.0, ge=0)
+    llm_completion_usd_per_mtok: float = Field(default=0.0, ge=0)
+
+
+class CacheSettings(BaseModel):
+    """The two-level read cache in front of the database (cache/).
+
+    MOCKI_READ_CACHE__ENABLED=false turns it off."""
+
+    enabled: bool = True
+    # Redis entries (L2) live this long, +-jitter; "no such row" answers the shorter negative TTL.
+    ttl_s: int = Field(default=300, ge=1)
+    negative_ttl_s: int = Field(default=30, ge=1)
+    jitter: float = Field(default=0.1, ge=0, lt=1)
+    # In-process entries (L1): at most this long (a bound on staleness if an invalidation is lost),
+    # and at most this many entries and megabytes per process; least recently used go first.
+    l1_ttl_s: int = Field(default=60, ge=1)
+    l1_max_entries: int = Field(default=50_000, ge=1)
+    l1_max_mb: int = Field(default=64, ge=1)
+    # One loader per key across processes: the others wait up to this long for its value.
+    lock_ms: int = Field(default=2000, ge=10)
+    key_prefix: str = "mocki:cache"
+    channel: str = "mocki:cache:invalidate"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MOCKI_",
@@ -115,6 +226,14 @@ class Settings(BaseSettings):
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm_cache: LLMCacheSettings = Field(default_factory=LLMCacheSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    replay_guard: ReplayGuardSettings = Field(default_factory=ReplayGuardSettings)
+    interview: InterviewSettings = Field(default_factory=InterviewSettings)
+    tasks: TaskSettings = Field(default_factory=TaskSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    tracker: TrackerSettings = Field(default_factory=TrackerSettings)
+    # Not `cache`: MOCKI_CACHE is the set-up's build cache (a path).
+    read_cache: CacheSettings = Field(default_factory=CacheSettings)
 
     # Empty: Qdrant's engine in-process (qdrant-edge) under data_dir/vectors. Otherwise a Qdrant
     # server or cluster, e.g. http://qdrant:6333.

@@ -3,10 +3,12 @@ import type { ReactNode } from "react";
 import { Link, Navigate, NavLink, Route, Routes, useLocation } from "react-router-dom";
 
 import { useAuth } from "./lib/auth";
+import { AdminPage } from "./pages/AdminPage";
 import { AuthPage } from "./pages/AuthPage";
 import { Dashboard } from "./pages/Dashboard";
 import { InterviewRoom } from "./pages/InterviewRoom";
 import { NewInterview } from "./pages/NewInterview";
+import { ProgressPage } from "./pages/ProgressPage";
 import { ReportPage } from "./pages/ReportPage";
 
 export function App() {
@@ -18,6 +20,8 @@ export function App() {
       <Route path="/interviews/new" element={<Shell><NewInterview /></Shell>} />
       <Route path="/interviews/:id" element={<Shell><InterviewRoom /></Shell>} />
       <Route path="/interviews/:id/report" element={<Shell><ReportPage /></Shell>} />
+      <Route path="/progress" element={<Shell><ProgressPage /></Shell>} />
+      <Route path="/admin" element={<Shell><AdminOnly><AdminPage /></AdminOnly></Shell>} />
       <Route path="*" element={<Shell><NotFound /></Shell>} />
     </Routes>
   );
@@ -39,6 +43,8 @@ function Shell({ children }: { children: ReactNode }) {
             Dashboard
           </NavLink>
           <NavLink to="/interviews/new">New interview</NavLink>
+          <NavLink to="/progress">Progress</NavLink>
+          {user.role === "admin" && <NavLink to="/admin">Admin</NavLink>}
         </nav>
         <span className="muted small user">{user.name || user.email}</span>
         <button type="button" className="ghost small" onClick={() => void signOut()}>
@@ -48,6 +54,13 @@ function Shell({ children }: { children: ReactNode }) {
       {children}
     </>
   );
+}
+
+// The api refuses non-admins anyway (403); this keeps the page itself out of their way.
+function AdminOnly({ children }: { children: ReactNode }) {
+  const { user } = useAuth();
+  if (user?.role !== "admin") return <NotFound />;
+  return <>{children}</>;
 }
 
 function NotFound() {

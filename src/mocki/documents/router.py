@@ -11,11 +11,18 @@ from mocki.auth.deps import CurrentUser
 from mocki.deps import CeleryDep, SessionDep, SettingsDep
 from mocki.documents import service
 from mocki.documents.schemas import DocumentKind, DocumentOut, DocumentTextOut, TextDocumentIn
+from mocki.security.ratelimit import llm_limit
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
 
-@router.post("", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
+# Indexing a document has the model write interview questions from it: model-backed limits.
+@router.post(
+    "",
+    response_model=DocumentOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[llm_limit("documents.upload")],
+)
 async def upload_document(
     user: CurrentUser,
     session: SessionDep,
@@ -39,7 +46,12 @@ async def upload_document(
     return DocumentOut.model_validate(document)
 
 
-@router.post("/text", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/text",
+    response_model=DocumentOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[llm_limit("documents.text")],
+)
 async def paste_document(
     body: TextDocumentIn, user: CurrentUser, session: SessionDep, settings: SettingsDep, celery: CeleryDep
 ) -> DocumentOut:
@@ -69,7 +81,12 @@ async def get_document_text(
     return await service.get_text(session, user.id, document_id)
 
 
-@router.post("/{document_id}/reindex", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{document_id}/reindex",
+    response_model=DocumentOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[llm_limit("documents.reindex")],
+)
 async def reindex_document(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep, celery: CeleryDep
 ) -> DocumentOut:

@@ -4,6 +4,111 @@
  */
 
 export interface paths {
+    "/api/v1/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dead Letters */
+        get: operations["dead_letters_api_v1_admin_dead_letters_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/dead-letters/{letter_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Dead Letter
+         * @description Send the failed task again (a new task id, on the high lane) once this request commits.
+         */
+        post: operations["retry_dead_letter_api_v1_admin_dead_letters__letter_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Queues */
+        get: operations["queues_api_v1_admin_queues_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Users */
+        get: operations["list_users_api_v1_admin_users_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set Tier */
+        patch: operations["set_tier_api_v1_admin_users__user_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/admin/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Workers */
+        get: operations["workers_api_v1_admin_workers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/firebase": {
         parameters: {
             query?: never;
@@ -371,6 +476,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress Overview */
+        get: operations["progress_overview_api_v1_progress_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/questions": {
         parameters: {
             query?: never;
@@ -459,6 +581,309 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tracker/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Accounts */
+        get: operations["list_accounts_api_v1_tracker_accounts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/accounts/gmail/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Gmail Authorize
+         * @description Start Gmail's OAuth2 consent (read-only): send the browser to `authorization_url`.
+         */
+        post: operations["gmail_authorize_api_v1_tracker_accounts_gmail_authorize_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/accounts/gmail/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Gmail Callback
+         * @description Finish the consent with the `code` and `state` Google sent back to the web app.
+         */
+        post: operations["gmail_callback_api_v1_tracker_accounts_gmail_callback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/accounts/imap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Imap Account
+         * @description Connect an IMAP mailbox (an app password for Gmail, Outlook, Fastmail); checked by signing in once.
+         */
+        post: operations["add_imap_account_api_v1_tracker_accounts_imap_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/accounts/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Account */
+        get: operations["get_account_api_v1_tracker_accounts__account_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Account */
+        delete: operations["delete_account_api_v1_tracker_accounts__account_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Account */
+        patch: operations["update_account_api_v1_tracker_accounts__account_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/tracker/accounts/{account_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke Account
+         * @description Delete the stored password or tokens (Gmail: also revoked at Google); the emails read stay.
+         */
+        post: operations["revoke_account_api_v1_tracker_accounts__account_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/accounts/{account_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Sync
+         * @description Read the account's new mail and analyse it; poll the sync for progress (one runs per account).
+         */
+        post: operations["start_sync_api_v1_tracker_accounts__account_id__sync_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Analytics
+         * @description Response rate, days to a first response (overall and by company), the active pipeline.
+         */
+        get: operations["analytics_api_v1_tracker_analytics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Applications */
+        get: operations["list_applications_api_v1_tracker_applications_get"];
+        put?: never;
+        /** Create Application */
+        post: operations["create_application_api_v1_tracker_applications_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/applications/{application_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Application
+         * @description The application with its status history (its events, oldest first).
+         */
+        get: operations["get_application_api_v1_tracker_applications__application_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Application
+         * @description Set company, position or status by hand (they win over every later sync); null hands one back.
+         */
+        patch: operations["update_application_api_v1_tracker_applications__application_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/tracker/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Board
+         * @description Applications in columns: applied → assessment → interview → offer / rejected.
+         */
+        get: operations["board_api_v1_tracker_board_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/emails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Emails */
+        get: operations["list_emails_api_v1_tracker_emails_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/syncs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Syncs */
+        get: operations["list_syncs_api_v1_tracker_syncs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/syncs/{sync_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Sync */
+        get: operations["get_sync_api_v1_tracker_syncs__sync_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Threads */
+        get: operations["list_threads_api_v1_tracker_threads_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload Mail */
+        post: operations["upload_mail_api_v1_tracker_uploads_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -480,6 +905,100 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountOut */
+        AccountOut: {
+            /** Address */
+            address: string;
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "imap" | "gmail" | "upload";
+            /** Label */
+            label: string;
+            /** Last Synced At */
+            last_synced_at: string | null;
+            /** Revoked At */
+            revoked_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "revoked" | "error";
+        };
+        /** AccountPatch */
+        AccountPatch: {
+            /** Folders */
+            folders?: string[] | null;
+            /** Label */
+            label?: string | null;
+            /** Labels */
+            labels?: string[] | null;
+            /** Since */
+            since?: string | null;
+        };
+        /** AdminUserOut */
+        AdminUserOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Active */
+            is_active: boolean;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+            /** Tier */
+            tier: string;
+        };
+        /** AnalyticsOut */
+        AnalyticsOut: {
+            /** Active */
+            active: number;
+            /** Applications */
+            applications: number;
+            /** Applied */
+            applied: number;
+            /** Days To Response By Company */
+            days_to_response_by_company: {
+                [key: string]: number;
+            };
+            /** Median Days To Response */
+            median_days_to_response: number | null;
+            /** Pipeline */
+            pipeline: {
+                [key: string]: number;
+            };
+            /** Responded */
+            responded: number;
+            /** Response Rate */
+            response_rate: number | null;
+        };
         /** AnswerIn */
         AnswerIn: {
             /** Text */
@@ -520,6 +1039,120 @@ export interface components {
             /** Words Per Minute */
             words_per_minute: number | null;
         };
+        /** ApplicationDetailOut */
+        ApplicationDetailOut: {
+            /** Applied At */
+            applied_at: string | null;
+            /** Company */
+            company: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Events */
+            events: components["schemas"]["EventOut"][];
+            /** Extracted Status */
+            extracted_status: string;
+            /** First Response At */
+            first_response_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Last Event At */
+            last_event_at: string | null;
+            /** Manual */
+            manual: {
+                [key: string]: string;
+            };
+            /** Notes */
+            notes: string;
+            /** Position */
+            position: string;
+            /** Source */
+            source: string;
+            /** Status */
+            status: string;
+        };
+        /** ApplicationIn */
+        ApplicationIn: {
+            /** Company */
+            company: string;
+            /**
+             * Notes
+             * @default
+             */
+            notes: string;
+            /**
+             * Position
+             * @default
+             */
+            position: string;
+            /**
+             * Status
+             * @default applied
+             * @enum {string}
+             */
+            status: "applied" | "assessment" | "interview" | "offer" | "rejected" | "recruiter_outreach";
+        };
+        /** ApplicationOut */
+        ApplicationOut: {
+            /** Applied At */
+            applied_at: string | null;
+            /** Company */
+            company: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Extracted Status */
+            extracted_status: string;
+            /** First Response At */
+            first_response_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Last Event At */
+            last_event_at: string | null;
+            /** Manual */
+            manual: {
+                [key: string]: string;
+            };
+            /** Notes */
+            notes: string;
+            /** Position */
+            position: string;
+            /** Source */
+            source: string;
+            /** Status */
+            status: string;
+        };
+        /**
+         * ApplicationPatch
+         * @description Fields given are set by hand; `null` hands a field back to what the emails say.
+         */
+        ApplicationPatch: {
+            /** Company */
+            company?: string | null;
+            /** Notes */
+            notes?: string | null;
+            /** Position */
+            position?: string | null;
+            /** Status */
+            status?: ("applied" | "assessment" | "interview" | "offer" | "rejected" | "recruiter_outreach") | null;
+        };
+        /** BoardOut */
+        BoardOut: {
+            /** Columns */
+            columns: {
+                [key: string]: components["schemas"]["ApplicationOut"][];
+            };
+        };
         /** Body_import_questions_api_v1_questions_import_post */
         Body_import_questions_api_v1_questions_import_post: {
             /**
@@ -546,6 +1179,14 @@ export interface components {
              */
             title: string;
         };
+        /** Body_upload_mail_api_v1_tracker_uploads_post */
+        Body_upload_mail_api_v1_tracker_uploads_post: {
+            /**
+             * File
+             * @description .eml message or .mbox mailbox
+             */
+            file: string;
+        };
         /**
          * CaseResult
          * @description One test. Hidden tests carry only their status and time: never input, output or error text.
@@ -570,6 +1211,54 @@ export interface components {
             status: "passed" | "failed" | "error" | "not_run";
             /** Time Ms */
             time_ms?: number | null;
+        };
+        /** DeadLetterOut */
+        DeadLetterOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string;
+            /** Error Type */
+            error_type: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Queue */
+            queue: string;
+            /** Reason */
+            reason: string;
+            /** Retried At */
+            retried_at: string | null;
+            /** Retried Task Id */
+            retried_task_id: string | null;
+            /** Retries */
+            retries: number;
+            /** Status */
+            status: string;
+            /** Task Args */
+            task_args: unknown[];
+            /** Task Id */
+            task_id: string;
+            /** Task Kwargs */
+            task_kwargs: {
+                [key: string]: unknown;
+            };
+            /** Task Name */
+            task_name: string;
+            /** Traceback */
+            traceback: string;
+        };
+        /** DeadLetterPage */
+        DeadLetterPage: {
+            /** Items */
+            items: components["schemas"]["DeadLetterOut"][];
+            /** Total */
+            total: number;
         };
         /** DocumentOut */
         DocumentOut: {
@@ -631,6 +1320,67 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** EmailOut */
+        EmailOut: {
+            /** Analysis */
+            analysis: {
+                [key: string]: unknown;
+            } | null;
+            /** Analysis Status */
+            analysis_status: string;
+            /** Application Id */
+            application_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Sender */
+            sender: string;
+            /** Sent At */
+            sent_at: string | null;
+            /** Source Ref */
+            source_ref: string;
+            /** Subject */
+            subject: string;
+            /** Thread Key */
+            thread_key: string;
+        };
+        /** EventOut */
+        EventOut: {
+            /** Assessment Url */
+            assessment_url: string | null;
+            /** Confidence */
+            confidence: number;
+            /** Deadline At */
+            deadline_at: string | null;
+            /** Email Id */
+            email_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Interview At */
+            interview_at: string | null;
+            /** Kind */
+            kind: string;
+            /** Links */
+            links: {
+                [key: string]: string;
+            }[];
+            /** Next Action */
+            next_action: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /** Source */
+            source: string;
+            /** Summary */
+            summary: string;
+        };
         /**
          * Evidence
          * @description A transcript sentence a score rests on.
@@ -663,10 +1413,65 @@ export interface components {
             /** Id Token */
             id_token: string;
         };
+        /** GmailAuthorizeIn */
+        GmailAuthorizeIn: {
+            /**
+             * Label
+             * @default
+             */
+            label: string;
+            /** Labels */
+            labels?: string[];
+            /** Since */
+            since?: string | null;
+        };
+        /** GmailAuthorizeOut */
+        GmailAuthorizeOut: {
+            /** Authorization Url */
+            authorization_url: string;
+            /** State */
+            state: string;
+        };
+        /** GmailCallbackIn */
+        GmailCallbackIn: {
+            /** Code */
+            code: string;
+            /** State */
+            state: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** ImapAccountIn */
+        ImapAccountIn: {
+            /** Folders */
+            folders?: string[];
+            /** Host */
+            host: string;
+            /**
+             * Label
+             * @default
+             */
+            label: string;
+            /** Password */
+            password: string;
+            /**
+             * Port
+             * @default 993
+             */
+            port: number;
+            /**
+             * Security
+             * @default ssl
+             * @enum {string}
+             */
+            security: "ssl" | "starttls" | "none";
+            /** Since */
+            since?: string | null;
+            /** Username */
+            username: string;
         };
         /** ImportLineError */
         ImportLineError: {
@@ -727,6 +1532,8 @@ export interface components {
             status: "created" | "active" | "ended";
             /** Target Role */
             target_role: string;
+            /** Targets */
+            targets?: string[];
             /** Turns */
             turns: components["schemas"]["TurnOut"][];
         };
@@ -848,6 +1655,13 @@ export interface components {
             /** Words Per Minute */
             words_per_minute: number | null;
         };
+        /** Problem */
+        Problem: {
+            /** Reason */
+            reason: string;
+            /** Ref */
+            ref: string;
+        };
         /** ProblemOut */
         ProblemOut: {
             /**
@@ -883,6 +1697,74 @@ export interface components {
             statement: string;
             /** Title */
             title: string;
+        };
+        /** ProgressOut */
+        ProgressOut: {
+            /**
+             * Interviews
+             * @description Oldest first, the last 20.
+             */
+            interviews: components["schemas"]["ProgressPoint"][];
+            /**
+             * Threshold
+             * @description A recent average (0-5) below this is a weak point.
+             */
+            threshold: number;
+            /**
+             * Weak Points
+             * @description Weakest first; the next interview targets the first ones.
+             */
+            weak_points: components["schemas"]["WeakPoint"][];
+            /**
+             * Window
+             * @description Weak points rest on each metric's last this-many interviews.
+             */
+            window: number;
+        };
+        /**
+         * ProgressPoint
+         * @description One ended interview with a ready report, on the progress chart.
+         */
+        ProgressPoint: {
+            /**
+             * Answers
+             * @description Scored answers.
+             */
+            answers: number;
+            /**
+             * Categories
+             * @description Mean 0-5 answer score per question category.
+             */
+            categories: {
+                [key: string]: number;
+            };
+            /** Company */
+            company: string;
+            /**
+             * Date
+             * Format: date-time
+             * @description When the interview ended (UTC).
+             */
+            date: string;
+            /**
+             * Dimensions
+             * @description Mean 0-5 score per rubric dimension (relevance, structure, depth, communication, and correctness where technical answers had a rubric).
+             */
+            dimensions: {
+                [key: string]: number;
+            };
+            /**
+             * Interview Id
+             * Format: uuid
+             */
+            interview_id: string;
+            /**
+             * Overall Score
+             * @description 0-100; null when no answer was scored.
+             */
+            overall_score: number | null;
+            /** Target Role */
+            target_role: string;
         };
         /**
          * ProvenanceOut
@@ -1004,6 +1886,26 @@ export interface components {
             tags?: string[] | null;
             /** Text */
             text?: string | null;
+        };
+        /** QueueOut */
+        QueueOut: {
+            /** Depth */
+            depth: number;
+            /** Lane */
+            lane: string;
+            /** Queue */
+            queue: string;
+        };
+        /** QueuesOut */
+        QueuesOut: {
+            /** High Tiers */
+            high_tiers: string[];
+            /** Lanes */
+            lanes: string;
+            /** Queues */
+            queues: components["schemas"]["QueueOut"][];
+            /** Unacked */
+            unacked: number;
         };
         /** RefreshIn */
         RefreshIn: {
@@ -1176,6 +2078,56 @@ export interface components {
             /** Text */
             text: string;
         };
+        /**
+         * SyncOut
+         * @description A sync's progress: `fetched` of `total` read, `stored` new, `analysed` of those stored.
+         */
+        SyncOut: {
+            /**
+             * Account Id
+             * Format: uuid
+             */
+            account_id: string;
+            /** Analysed */
+            analysed: number;
+            /** Analysis Failed */
+            analysis_failed: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Duplicates */
+            duplicates: number;
+            /** Error */
+            error: string | null;
+            /** Fetched */
+            fetched: number;
+            /** Filename */
+            filename: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Malformed */
+            malformed: number;
+            /** Problems */
+            problems: components["schemas"]["Problem"][];
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "fetching" | "analysing" | "done" | "failed";
+            /** Stored */
+            stored: number;
+            /** Total */
+            total: number | null;
+        };
         /** TextDocumentIn */
         TextDocumentIn: {
             /**
@@ -1191,6 +2143,22 @@ export interface components {
              */
             title: string;
         };
+        /** ThreadOut */
+        ThreadOut: {
+            /** Emails */
+            emails: number;
+            /** Last At */
+            last_at: string | null;
+            /** Subject */
+            subject: string;
+            /** Thread Key */
+            thread_key: string;
+        };
+        /** TierIn */
+        TierIn: {
+            /** Tier */
+            tier: string;
+        };
         /** TokenPair */
         TokenPair: {
             /** Access Token */
@@ -1199,6 +2167,8 @@ export interface components {
             expires_in: number;
             /** Refresh Token */
             refresh_token: string;
+            /** Signing Key */
+            signing_key: string;
             /**
              * Token Type
              * @default bearer
@@ -1207,11 +2177,17 @@ export interface components {
         };
         /** TurnOut */
         TurnOut: {
+            /** Agent */
+            agent?: string | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+            /** Data */
+            data?: {
+                [key: string]: unknown;
+            };
             /** Kind */
             kind: string;
             /** Provenance */
@@ -1247,6 +2223,15 @@ export interface components {
             /** Tier */
             tier: string;
         };
+        /** UserPage */
+        UserPage: {
+            /** Items */
+            items: components["schemas"]["AdminUserOut"][];
+            /** Tiers */
+            tiers: string[];
+            /** Total */
+            total: number;
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -1260,6 +2245,58 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /**
+         * WeakPoint
+         * @description A dimension or question category scoring low in recent interviews.
+         */
+        WeakPoint: {
+            /**
+             * Average
+             * @description 0-5, recent interviews weighing more.
+             */
+            average: number;
+            /**
+             * Interviews
+             * @description How many interviews the average rests on.
+             */
+            interviews: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "dimension" | "category";
+            /** Label */
+            label: string;
+            /** Name */
+            name: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Trend
+             * @enum {string}
+             */
+            trend: "improving" | "declining" | "flat";
+        };
+        /** WorkerOut */
+        WorkerOut: {
+            /** Active */
+            active: number;
+            /** Concurrency */
+            concurrency: number;
+            /** Name */
+            name: string;
+            /** Pool */
+            pool: string;
+            /** Processed */
+            processed: number;
+            /** Queues */
+            queues: string[];
+        };
+        /** WorkersOut */
+        WorkersOut: {
+            /** Workers */
+            workers: components["schemas"]["WorkerOut"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -1269,6 +2306,180 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    dead_letters_api_v1_admin_dead_letters_get: {
+        parameters: {
+            query?: {
+                status?: "open" | "retried" | "all";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retry_dead_letter_api_v1_admin_dead_letters__letter_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                letter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    queues_api_v1_admin_queues_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuesOut"];
+                };
+            };
+        };
+    };
+    list_users_api_v1_admin_users_get: {
+        parameters: {
+            query?: {
+                /** @description part of the email or name */
+                q?: string;
+                tier?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_tier_api_v1_admin_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TierIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    workers_api_v1_admin_workers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkersOut"];
+                };
+            };
+        };
+    };
     firebase_api_v1_auth_firebase_post: {
         parameters: {
             query?: never;
@@ -2043,6 +3254,26 @@ export interface operations {
             };
         };
     };
+    progress_overview_api_v1_progress_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgressOut"];
+                };
+            };
+        };
+    };
     list_questions_api_v1_questions_get: {
         parameters: {
             query?: {
@@ -2305,6 +3536,613 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SearchHit"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_accounts_api_v1_tracker_accounts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountOut"][];
+                };
+            };
+        };
+    };
+    gmail_authorize_api_v1_tracker_accounts_gmail_authorize_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GmailAuthorizeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GmailAuthorizeOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    gmail_callback_api_v1_tracker_accounts_gmail_callback_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GmailCallbackIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_imap_account_api_v1_tracker_accounts_imap_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImapAccountIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_account_api_v1_tracker_accounts__account_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_account_api_v1_tracker_accounts__account_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_account_api_v1_tracker_accounts__account_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_account_api_v1_tracker_accounts__account_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_sync_api_v1_tracker_accounts__account_id__sync_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    analytics_api_v1_tracker_analytics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsOut"];
+                };
+            };
+        };
+    };
+    list_applications_api_v1_tracker_applications_get: {
+        parameters: {
+            query?: {
+                status?: ("applied" | "assessment" | "interview" | "offer" | "rejected" | "recruiter_outreach") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_application_api_v1_tracker_applications_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_application_api_v1_tracker_applications__application_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationDetailOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_application_api_v1_tracker_applications__application_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    board_api_v1_tracker_board_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+        };
+    };
+    list_emails_api_v1_tracker_emails_get: {
+        parameters: {
+            query?: {
+                thread?: string | null;
+                application?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_syncs_api_v1_tracker_syncs_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_sync_api_v1_tracker_syncs__sync_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sync_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_threads_api_v1_tracker_threads_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_mail_api_v1_tracker_uploads_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_mail_api_v1_tracker_uploads_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncOut"];
                 };
             };
             /** @description Validation Error */

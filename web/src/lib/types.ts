@@ -13,3 +13,6 @@ export type InterviewCreate = JsonOf<paths["/api/v1/interviews"]["post"]["reques
 export type Turn = InterviewOut["turns"][number];
 export type Report = JsonOf<paths["/api/v1/interviews/{interview_id}/report"]["get"]["responses"][200]>;
 export type ReportItem = Report["items"][number];
+export type Progress = JsonOf<paths["/api/v1/progress"]["get"]["responses"][200]>;
+export type ProgressPoint = Progress["interviews"][number];
+export type WeakPoint = Progress["weak_points"][number];
