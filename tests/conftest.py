@@ -35,7 +35,7 @@ os.environ.setdefault("MOCKI_REDIS_URL", f"{REDIS_BASE}/{REDIS_DB['postgresql']}
 
 from mocki.app import create_app  # noqa: E402
 from mocki.llm.local_models import ensure_model, server_command  # noqa: E402
-from mocki.settings import RateLimitSettings, Settings  # noqa: E402
+from mocki.settings import KeySettings, RateLimitSettings, Settings  # noqa: E402
 from mocki.tasks.names import worker_command  # noqa: E402
 from tests.support.processes import PYTHON, Child, free_port, port_open  # noqa: E402
 from tests.support.signing import SessionSigner  # noqa: E402
@@ -123,7 +123,7 @@ def _db_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path, tmp_root: Path) -> Settings:
     llm_url = "http://127.0.0.1:9/v1"  # nothing listens there: tests without the model fail fast
     if "llm_server" in request.fixturenames or "worker" in request.fixturenames:
         llm_url = str(request.getfixturevalue("llm_server"))
@@ -137,6 +137,8 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Se
         llm_base_url=llm_url,
         llm_model="local",
         rate_limits=TEST_RATE_LIMITS,
+        # One key file for the session: the session-wide worker must unwrap what every test wraps.
+        keys=KeySettings(key_file=str(tmp_root / "keys" / "kek.json")),
     )
 
 
@@ -165,6 +167,7 @@ def process_env(settings: Settings) -> dict[str, str]:
         "MOCKI_LLM_MODEL": settings.llm.model,
         "MOCKI_SECRET_KEY": settings.secret_key,
         "MOCKI_DATA_DIR": str(settings.data_dir),
+        "MOCKI_KEYS__KEY_FILE": settings.keys.key_file,
         "MOCKI_RATE_LIMITS__PER_IP": settings.rate_limits.per_ip,
         "MOCKI_RATE_LIMITS__PER_USER": settings.rate_limits.per_user,
         "MOCKI_RATE_LIMITS__LLM_BUDGET": settings.rate_limits.llm_budget,

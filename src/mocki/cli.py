@@ -541,6 +541,47 @@ def bench_api(
 # --- end cache ---------------------------------------------------------------------------------------
 
 
+# --- keys (issue 8): key provider, rotation and re-wrap ------------------------------------------
+keys_app = typer.Typer(no_args_is_help=True, help="The key-encryption key: rotation and re-wrap.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    rewrap_only: Annotated[
+        bool, typer.Option("--rewrap-only", help="no new version: finish an interrupted re-wrap")
+    ] = False,
+) -> None:
+    """Add a key version and re-wrap every stored data key onto it (the content is not decrypted)."""
+    from mocki.core.db import make_engine
+    from mocki.security.keys import KeyProviderError
+    from mocki.security.rotation import rotate
+
+    settings = _settings()
+
+    async def run() -> Any:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            return await rotate(settings, engine, new_version=not rewrap_only)
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except KeyProviderError as exc:
+        _fail(str(exc))
+    typer.echo(
+        f"key version {report.version} ({settings.keys.provider}): {report.rewrapped} data keys re-wrapped, "
+        f"{report.already_current} already current, {report.changed_meanwhile} re-sealed meanwhile, "
+        f"{report.legacy} in the old app-secret format, {report.failed} failed"
+    )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+# --- end keys ------------------------------------------------------------------------------------
+
+
 def _bench_module(name: str) -> Any:
     # Benchmarks live beside the package (bench/), not inside it.
     import importlib

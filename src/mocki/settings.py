@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mocki.tracker.config import TrackerSettings
@@ -193,6 +193,43 @@ class CacheSettings(BaseModel):
     channel: str = "mocki:cache:invalidate"
 
 
+class KeySettings(BaseModel):
+    """The key-encryption key that wraps data keys (security/keys.py); see docs/security.md."""
+
+    # local: versioned keys in a 0600 file (key_file, default data_dir/keys/kek.json);
+    # transit: a Vault/OpenBao Transit key, which never leaves the server.
+    provider: Literal["local", "transit"] = "local"
+    key_file: str = ""
+    vault_url: str = ""
+    vault_token: SecretStr = SecretStr("")
+    transit_key: str = "mocki"
+    transit_mount: str = "transit"
+
+
+class VoiceSettings(BaseModel):
+    """Speech to text and text to speech (voice/). Empty base URLs: the packaged local models."""
+
+    # OpenAI-compatible /audio/transcriptions endpoint; empty runs faster-whisper in a process pool.
+    stt_base_url: str = ""
+    stt_api_key: str = "local"
+    stt_model: str = "whisper-1"
+    # Which packaged Whisper weights the local STT loads: tiny.en (fast) or base (multilingual).
+    whisper_model: Literal["tiny.en", "base"] = "tiny.en"
+    language: str = "en"
+    beam_size: int = Field(default=1, ge=1, le=10)
+    # OpenAI-compatible /audio/speech endpoint; empty runs piper with the packaged voice.
+    tts_base_url: str = ""
+    tts_api_key: str = "local"
+    tts_model: str = "tts-1"
+    tts_voice: str = "alloy"
+    # Piper's phoneme length: above 1 speaks slower.
+    piper_length_scale: float = Field(default=1.0, gt=0.2, le=3.0)
+    # Threads each model process may use, and how many processes each pool keeps.
+    threads: int = Field(default=2, ge=1)
+    processes: int = Field(default=1, ge=1)
+    timeout_s: float = Field(default=60.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MOCKI_",
@@ -234,6 +271,8 @@ class Settings(BaseSettings):
     tracker: TrackerSettings = Field(default_factory=TrackerSettings)
     # Not `cache`: MOCKI_CACHE is the set-up's build cache (a path).
     read_cache: CacheSettings = Field(default_factory=CacheSettings)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    keys: KeySettings = Field(default_factory=KeySettings)
 
     # Empty: Qdrant's engine in-process (qdrant-edge) under data_dir/vectors. Otherwise a Qdrant
     # server or cluster, e.g. http://qdrant:6333.

@@ -179,3 +179,54 @@ class ApplicationEvent(IdMixin, Base):
     source: Mapped[str] = mapped_column(String(16), default="model")  # model | rules | llm | manual
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Todo(IdMixin, TimestampMixin, Base):
+    """Something the user should do: generated from an application's events, or written by hand.
+
+    `source_key` makes generation idempotent: one per event (`event:<id>`) or per application's
+    follow-up (`follow_up:<id>`), so a redelivered analysis or a re-sync never adds a second one.
+    """
+
+    __tablename__ = "todos"
+    __table_args__ = (UniqueConstraint("owner_id", "source_key", name="uq_todos_owner_source"),)
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("applications.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    source_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))  # assessment | interview | follow_up | user
+    title: Mapped[str] = mapped_column(String(500))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(8), default="todo", index=True)  # todo | done
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Reminder(IdMixin, Base):
+    """One reminder of a todo's deadline, claimed (inserted) before it is sent: never sent twice."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("todo_id", "kind", name="uq_reminders_todo_kind"),)
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    todo_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("todos.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # 24h | 1h
+    status: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed | sent | failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ReminderPreference(Base):
+    """A user's reminder choice and the secret of their unsubscribe link (absent row: reminders on)."""
+
+    __tablename__ = "reminder_preferences"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)

@@ -113,6 +113,8 @@ class Rooms:
             raise _refusal(exc.code, exc.message) from None
         ip = client_ip(environ.get("asgi.scope") or {})
         await self.sio.save_session(sid, {"user_id": str(claims.user_id), "tier": tier, "ip": ip})
+        # Every device of the user hears its user-level events (todos: tracker/todos.py).
+        await self.sio.enter_room(sid, f"user:{claims.user_id}")
 
     def guarded(self, name: str, handler: Handler) -> Callable[[str, Any], Awaitable[dict[str, Any]]]:
         """A client event: rate-limited, its payload checked, its refusal an error acknowledgement."""

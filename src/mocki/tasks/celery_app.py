@@ -19,6 +19,7 @@ from mocki.tasks.names import (
     PRIORITY_NORMAL,
     PRUNE,
     QUEUE_IO,
+    SEND_DUE_REMINDERS,
     TASK_QUEUES,
     base_queue,
     high_queue,
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 # task may still be running somewhere.
 DEFAULT_VISIBILITY_TIMEOUT_S = 2000
 PRUNE_EVERY = timedelta(hours=6)
+REMINDERS_EVERY = timedelta(minutes=1)
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
@@ -78,7 +80,14 @@ def make_celery(settings: Settings | None = None) -> Celery:
         result_expires=None,
         broker_transport_options=transport,
         beat_scheduler="mocki.tasks.beat:LockedScheduler",
-        beat_schedule={PRUNE: {"task": PRUNE, "schedule": PRUNE_EVERY, "options": {"expires": 3600}}},
+        beat_schedule={
+            PRUNE: {"task": PRUNE, "schedule": PRUNE_EVERY, "options": {"expires": 3600}},
+            SEND_DUE_REMINDERS: {
+                "task": SEND_DUE_REMINDERS,
+                "schedule": REMINDERS_EVERY,
+                "options": {"expires": 50},
+            },
+        },
         # Read by tasks/routing.py and tasks/beat.py.
         mocki_lanes=tasks.lanes,
         mocki_high_tiers=tuple(tasks.high_tiers),

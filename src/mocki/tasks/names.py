@@ -26,6 +26,7 @@ PRUNE = "tasks.prune"  # io, beat: old idempotency markers and resolved dead let
 # --- tracker (issue 6): both on the io pool, sent with routing.send(..., queue=QUEUE_IO) ---
 SYNC_MAILBOX = "tracker.sync_mailbox"  # read a mailbox's new mail batch by batch
 ANALYSE_EMAILS = "tracker.analyse_emails"  # status, fields and timeline of stored emails
+SEND_DUE_REMINDERS = "tracker.send_due_reminders"  # beat, every minute: follow-ups, deadline mail
 # --- end tracker ---
 
 # The pool each task belongs to; the lane is chosen per send (tasks/routing.py).
@@ -38,6 +39,7 @@ TASK_QUEUES: dict[str, str] = {
     PRUNE: QUEUE_IO,
     SYNC_MAILBOX: QUEUE_IO,
     ANALYSE_EMAILS: QUEUE_IO,
+    SEND_DUE_REMINDERS: QUEUE_IO,
 }
 
 CELERY_APP = "mocki.tasks.celery_app:celery_app"

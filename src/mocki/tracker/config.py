@@ -38,3 +38,12 @@ class TrackerSettings(BaseModel):
     first_sync_days: int = Field(default=365, ge=1)
     imap_timeout_s: float = Field(default=60.0, gt=0)
     http_timeout_s: float = Field(default=30.0, gt=0)
+    # Reminder mail (tracker/reminders.py): SMTP server; empty host logs the messages instead.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = "MOCKI <mocki@localhost>"
+    # Where the unsubscribe link points (the api's public address).
+    public_url: str = "http://127.0.0.1:8765"

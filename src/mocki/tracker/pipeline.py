@@ -25,7 +25,7 @@ from mocki.llm import usage as llm_usage
 from mocki.llm.base import Usage
 from mocki.models.tracker import Email, MailAccount, MailSync
 from mocki.settings import Settings
-from mocki.tracker import timeline
+from mocki.tracker import timeline, todos
 from mocki.tracker.analysis import MailInput
 from mocki.tracker.crypto import CredentialsUnreadable, seal, unseal
 from mocki.tracker.parsing import MalformedMessage, ParsedEmail, parse_message
@@ -54,12 +54,12 @@ class SyncJob:
 def open_credentials(settings: Settings, account: MailAccount) -> dict[str, Any] | None:
     if account.credentials is None:
         return None
-    data: dict[str, Any] = json.loads(unseal(settings.secret_key, account.credentials, str(account.id)))
+    data: dict[str, Any] = json.loads(unseal(settings, account.credentials, str(account.id)))
     return data
 
 
 def seal_credentials(settings: Settings, account_id: uuid.UUID, credentials: dict[str, Any]) -> bytes:
-    return seal(settings.secret_key, json.dumps(credentials).encode("utf-8"), str(account_id))
+    return seal(settings, json.dumps(credentials).encode("utf-8"), str(account_id))
 
 
 async def begin_sync(session: AsyncSession, settings: Settings, sync_id: uuid.UUID) -> SyncJob | None:
@@ -250,7 +250,7 @@ async def save_analyses(
                 select(Email).where(Email.id == email_id).execution_options(populate_existing=True)
             )
         ).scalar_one()
-        await timeline.place(session, email, analysis)
+        await todos.add_for_event(session, await timeline.place(session, email, analysis))
     for usage in usages:
         llm_usage.record(session, usage, purpose="tracker.analyse", user_id=owner_id)
     if sync_id is not None and written:

@@ -29,8 +29,14 @@ from mocki.tracker.schemas import (
     GmailAuthorizeOut,
     GmailCallbackIn,
     ImapAccountIn,
+    ReminderPreferenceIn,
+    ReminderPreferenceOut,
     SyncOut,
     ThreadOut,
+    TodoIn,
+    TodoOut,
+    TodoPatch,
+    TodoStatus,
 )
 
 router = APIRouter(prefix="/tracker", tags=["tracker"])
@@ -226,3 +232,60 @@ async def list_threads(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ThreadOut]:
     return [ThreadOut(**t) for t in await service.list_threads(session, user.id, limit, offset)]
+
+
+# ------------------------------------------------------------------------------ todos, reminders
+
+
+@router.get("/todos", response_model=list[TodoOut])
+async def list_todos(
+    user: CurrentUser,
+    session: SessionDep,
+    status: Annotated[TodoStatus | None, Query()] = None,
+    application: Annotated[uuid.UUID | None, Query()] = None,
+) -> list[TodoOut]:
+    """Open todos first, by due date: from the emails (assessments, interviews, follow-ups) and your own."""
+    return [
+        TodoOut.model_validate(t) for t in await service.list_todos(session, user.id, status, application)
+    ]
+
+
+@router.post("/todos", response_model=TodoOut, status_code=status.HTTP_201_CREATED)
+async def create_todo(body: TodoIn, user: CurrentUser, session: SessionDep) -> TodoOut:
+    return TodoOut.model_validate(await service.create_todo(session, user.id, body))
+
+
+@router.patch("/todos/{todo_id}", response_model=TodoOut)
+async def update_todo(todo_id: uuid.UUID, body: TodoPatch, user: CurrentUser, session: SessionDep) -> TodoOut:
+    """Edit a todo or mark it `done` (and back to `todo`); every device of yours hears it live."""
+    return TodoOut.model_validate(await service.update_todo(session, user.id, todo_id, body))
+
+
+@router.delete("/todos/{todo_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_todo(todo_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    await service.delete_todo(session, user.id, todo_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/reminders/preferences", response_model=ReminderPreferenceOut)
+async def reminder_preferences(user: CurrentUser, session: SessionDep) -> ReminderPreferenceOut:
+    return ReminderPreferenceOut.model_validate(await service.reminder_preference(session, user.id))
+
+
+@router.put("/reminders/preferences", response_model=ReminderPreferenceOut)
+async def set_reminder_preferences(
+    body: ReminderPreferenceIn, user: CurrentUser, session: SessionDep
+) -> ReminderPreferenceOut:
+    """Turn deadline reminder mail on or off."""
+    return ReminderPreferenceOut.model_validate(
+        await service.set_reminder_preference(session, user.id, body.enabled)
+    )
+
+
+@router.get("/reminders/unsubscribe", response_model=ReminderPreferenceOut)
+async def unsubscribe(
+    session: SessionDep, token: Annotated[str, Query(min_length=16, max_length=64)]
+) -> ReminderPreferenceOut:
+    """The link in every reminder: turns reminders off without signing in."""
+    await service.unsubscribe_reminders(session, token)
+    return ReminderPreferenceOut(enabled=False)

@@ -183,3 +183,52 @@ class ThreadOut(BaseModel):
     subject: str
     emails: int
     last_at: datetime | None
+
+
+# ------------------------------------------------------------------------------ todos, reminders
+
+TodoStatus = Literal["todo", "done"]
+TodoKind = Literal["assessment", "interview", "follow_up", "user"]
+
+
+class TodoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=500)
+    notes: str = Field(default="", max_length=10_000)
+    link: str | None = Field(default=None, max_length=2000)
+    due_at: datetime | None = None
+    application_id: uuid.UUID | None = None
+
+
+class TodoPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    notes: str | None = Field(default=None, max_length=10_000)
+    link: str | None = Field(default=None, max_length=2000)
+    due_at: datetime | None = None
+    status: TodoStatus | None = None
+
+
+class TodoOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    application_id: uuid.UUID | None
+    kind: TodoKind
+    title: str
+    notes: str
+    link: str | None
+    due_at: datetime | None
+    status: TodoStatus
+    done_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReminderPreferenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool
+
+
+class ReminderPreferenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    enabled: bool

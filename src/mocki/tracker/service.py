@@ -18,11 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mocki.core.errors import Conflict, Invalid, NotFound, TooLarge, Unavailable, UnsupportedMedia
 from mocki.core.timeutil import utcnow
-from mocki.models.tracker import Application, ApplicationEvent, Email, MailAccount, MailSync
+from mocki.models.tracker import (
+    Application,
+    ApplicationEvent,
+    Email,
+    MailAccount,
+    MailSync,
+    ReminderPreference,
+    Todo,
+)
 from mocki.settings import Settings
 from mocki.tasks import routing
 from mocki.tasks.names import QUEUE_IO, SYNC_MAILBOX
-from mocki.tracker import gmail, repository, timeline
+from mocki.tracker import gmail, reminders, repository, timeline, todos
 from mocki.tracker.crypto import CredentialsUnreadable
 from mocki.tracker.imap import ImapConfig, check_account
 from mocki.tracker.parsing import looks_like_mbox
@@ -33,6 +41,8 @@ from mocki.tracker.schemas import (
     ApplicationPatch,
     GmailAuthorizeIn,
     ImapAccountIn,
+    TodoIn,
+    TodoPatch,
 )
 from mocki.tracker.sources import MailSourceError
 from mocki.tracker.tasks import SYNC_EXPIRES_S
@@ -370,3 +380,80 @@ async def list_threads(
     session: AsyncSession, owner_id: uuid.UUID, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     return await repository.threads(session, owner_id, limit, offset)
+
+
+# ------------------------------------------------------------------------------ todos, reminders
+
+
+async def _owned_todo(session: AsyncSession, owner_id: uuid.UUID, todo_id: uuid.UUID) -> Todo:
+    todo = await todos.owned(session, owner_id, todo_id)
+    if todo is None:
+        raise NotFound("No such todo.")
+    return todo
+
+
+async def list_todos(
+    session: AsyncSession, owner_id: uuid.UUID, status: str | None, application_id: uuid.UUID | None
+) -> Sequence[Todo]:
+    return await todos.listed(session, owner_id, status, application_id)
+
+
+async def create_todo(session: AsyncSession, owner_id: uuid.UUID, body: TodoIn) -> Todo:
+    if body.application_id is not None:
+        await _owned_application(session, owner_id, body.application_id)
+    todo = Todo(
+        id=uuid.uuid4(), owner_id=owner_id, application_id=body.application_id, kind="user",
+        title=body.title.strip() or body.title, notes=body.notes, link=body.link, due_at=body.due_at,
+        status="todo",
+    )  # fmt: skip
+    session.add(todo)
+    await session.flush()
+    todos.broadcast_after_commit(session, owner_id, todos.payload(todo, "created"))
+    return todo
+
+
+async def update_todo(
+    session: AsyncSession, owner_id: uuid.UUID, todo_id: uuid.UUID, body: TodoPatch
+) -> Todo:
+    todo = await _owned_todo(session, owner_id, todo_id)
+    fields = body.model_fields_set
+    if "title" in fields:
+        if body.title is None:
+            raise Invalid("A todo needs a title.", code="todo_title_required")
+        todo.title = body.title
+    for name in ("notes", "link", "due_at"):
+        if name in fields:
+            value = getattr(body, name)
+            setattr(todo, name, "" if name == "notes" and value is None else value)
+    if "status" in fields:
+        if body.status is None:
+            raise Invalid("Status is 'todo' or 'done'.", code="todo_status_required")
+        todos.set_status(todo, body.status)
+    await session.flush()
+    todos.broadcast_after_commit(session, owner_id, todos.payload(todo, "updated"))
+    return todo
+
+
+async def delete_todo(session: AsyncSession, owner_id: uuid.UUID, todo_id: uuid.UUID) -> None:
+    todo = await _owned_todo(session, owner_id, todo_id)
+    data = todos.payload(todo, "deleted")
+    await session.delete(todo)
+    await session.flush()
+    todos.broadcast_after_commit(session, owner_id, data)
+
+
+async def reminder_preference(session: AsyncSession, owner_id: uuid.UUID) -> ReminderPreference:
+    return await reminders.preference(session, owner_id)
+
+
+async def set_reminder_preference(
+    session: AsyncSession, owner_id: uuid.UUID, enabled: bool
+) -> ReminderPreference:
+    pref = await reminders.preference(session, owner_id)
+    pref.enabled = enabled
+    return pref
+
+
+async def unsubscribe_reminders(session: AsyncSession, token: str) -> None:
+    if not await reminders.unsubscribe(session, token):
+        raise NotFound("This unsubscribe link is not valid.", code="unsubscribe_token_unknown")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from mocki.models.tracker import Application, ApplicationEvent
+from mocki.settings import Settings
 from mocki.tracker import extract, timeline
 from mocki.tracker.analysis import MailInput, with_fields
 from mocki.tracker.crypto import CredentialsUnreadable, seal, unseal
@@ -124,17 +126,17 @@ def test_next_action_for_an_assessment_names_link_and_deadline() -> None:
     assert analysis.company == "Kestrel"
 
 
-def test_credentials_round_trip_and_bound_to_their_row() -> None:
-    secret = "a-secret-key-of-enough-length-0123456789"
-    blob = seal(secret, b"app-password", "account-1")
+def test_credentials_round_trip_and_bound_to_their_row(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "a")
+    blob = seal(settings, b"app-password", "account-1")
     assert b"app-password" not in blob
-    assert unseal(secret, blob, "account-1") == b"app-password"
+    assert unseal(settings, blob, "account-1") == b"app-password"
     with pytest.raises(CredentialsUnreadable):
-        unseal(secret, blob, "account-2")
+        unseal(settings, blob, "account-2")
     with pytest.raises(CredentialsUnreadable):
-        unseal("another-secret-key-of-enough-length-000", blob, "account-1")
+        unseal(Settings(data_dir=tmp_path / "b"), blob, "account-1")
     with pytest.raises(CredentialsUnreadable):
-        unseal(secret, blob[:-1] + bytes([blob[-1] ^ 1]), "account-1")
+        unseal(settings, blob[:-1] + bytes([blob[-1] ^ 1]), "account-1")
 
 
 def _event(kind: str, day: int) -> ApplicationEvent:

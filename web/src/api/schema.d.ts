@@ -816,6 +816,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tracker/reminders/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reminder Preferences */
+        get: operations["reminder_preferences_api_v1_tracker_reminders_preferences_get"];
+        /**
+         * Set Reminder Preferences
+         * @description Turn deadline reminder mail on or off.
+         */
+        put: operations["set_reminder_preferences_api_v1_tracker_reminders_preferences_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/reminders/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Unsubscribe
+         * @description The link in every reminder: turns reminders off without signing in.
+         */
+        get: operations["unsubscribe_api_v1_tracker_reminders_unsubscribe_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tracker/syncs": {
         parameters: {
             query?: never;
@@ -865,6 +906,48 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/todos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Todos
+         * @description Open todos first, by due date: from the emails (assessments, interviews, follow-ups) and your own.
+         */
+        get: operations["list_todos_api_v1_tracker_todos_get"];
+        put?: never;
+        /** Create Todo */
+        post: operations["create_todo_api_v1_tracker_todos_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/todos/{todo_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Todo */
+        delete: operations["delete_todo_api_v1_tracker_todos__todo_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Todo
+         * @description Edit a todo or mark it `done` (and back to `todo`); every device of yours hears it live.
+         */
+        patch: operations["update_todo_api_v1_tracker_todos__todo_id__patch"];
         trace?: never;
     };
     "/api/v1/tracker/uploads": {
@@ -1927,6 +2010,16 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** ReminderPreferenceIn */
+        ReminderPreferenceIn: {
+            /** Enabled */
+            enabled: boolean;
+        };
+        /** ReminderPreferenceOut */
+        ReminderPreferenceOut: {
+            /** Enabled */
+            enabled: boolean;
+        };
         /** ReportItem */
         ReportItem: {
             /** Answer */
@@ -2158,6 +2251,75 @@ export interface components {
         TierIn: {
             /** Tier */
             tier: string;
+        };
+        /** TodoIn */
+        TodoIn: {
+            /** Application Id */
+            application_id?: string | null;
+            /** Due At */
+            due_at?: string | null;
+            /** Link */
+            link?: string | null;
+            /**
+             * Notes
+             * @default
+             */
+            notes: string;
+            /** Title */
+            title: string;
+        };
+        /** TodoOut */
+        TodoOut: {
+            /** Application Id */
+            application_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Done At */
+            done_at: string | null;
+            /** Due At */
+            due_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "assessment" | "interview" | "follow_up" | "user";
+            /** Link */
+            link: string | null;
+            /** Notes */
+            notes: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "todo" | "done";
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** TodoPatch */
+        TodoPatch: {
+            /** Due At */
+            due_at?: string | null;
+            /** Link */
+            link?: string | null;
+            /** Notes */
+            notes?: string | null;
+            /** Status */
+            status?: ("todo" | "done") | null;
+            /** Title */
+            title?: string | null;
         };
         /** TokenPair */
         TokenPair: {
@@ -4029,6 +4191,90 @@ export interface operations {
             };
         };
     };
+    reminder_preferences_api_v1_tracker_reminders_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderPreferenceOut"];
+                };
+            };
+        };
+    };
+    set_reminder_preferences_api_v1_tracker_reminders_preferences_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReminderPreferenceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderPreferenceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unsubscribe_api_v1_tracker_reminders_unsubscribe_get: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderPreferenceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_syncs_api_v1_tracker_syncs_get: {
         parameters: {
             query?: {
@@ -4110,6 +4356,135 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ThreadOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_todos_api_v1_tracker_todos_get: {
+        parameters: {
+            query?: {
+                status?: ("todo" | "done") | null;
+                application?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodoOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_todo_api_v1_tracker_todos_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TodoIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodoOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_todo_api_v1_tracker_todos__todo_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                todo_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_todo_api_v1_tracker_todos__todo_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                todo_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TodoPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodoOut"];
                 };
             };
             /** @description Validation Error */
