@@ -20,7 +20,7 @@ web:
 # The whole suite, slow end-to-end tests (real model, browser) included.
 test: setup-test
 	cd web && npm test --silent
-	$(VENV)/pytest -p no:cacheprovider
+	$(VENV)/pytest -p no:cacheprovider --durations=30
 
 test-fast: setup-test
 	$(VENV)/pytest -m "not slow"

@@ -23,6 +23,8 @@ PUBLIC = {
     ("POST", f"{API_PREFIX}/auth/refresh"),
     ("POST", f"{API_PREFIX}/auth/logout"),
     ("POST", f"{API_PREFIX}/auth/firebase"),
+    # The link in a reminder email works without signing in; its token is the credential.
+    ("GET", f"{API_PREFIX}/tracker/reminders/unsubscribe"),
 }
 PARAM = re.compile(r"\{(\w+)\}")
 # Administrators' routes answer 403 to everybody else, whatever the id (tests/integration/tasks).
@@ -106,6 +108,8 @@ async def test_another_users_objects_answer_404(app: Any, client: httpx.AsyncCli
         f"{API_PREFIX}/tracker/applications", headers=owner, json={"company": "Acme"}
     )
     made["application_id"] = application.json()["id"]
+    todo = await client.post(f"{API_PREFIX}/tracker/todos", headers=owner, json={"title": "Send thanks"})
+    made["todo_id"] = todo.json()["id"]
 
     checked = 0
     for method, path in _routes(app):

@@ -17,6 +17,10 @@ from mocki.users import service as users
 _bearer = HTTPBearer(auto_error=False)
 
 
+# session.info key: {user id: tier} of the request's signed-in user (tasks.routing.tier_in_session).
+SIGNED_IN_TIERS = "signed_in_tiers"
+
+
 async def current_user(
     session: SessionDep,
     settings: SettingsDep,
@@ -31,6 +35,8 @@ async def current_user(
     user = await users.cached_user(session, claims.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("Account no longer active.", code="account_disabled")
+    # The cached row is not in the session: leave its tier where task routing looks (no query).
+    session.info.setdefault(SIGNED_IN_TIERS, {})[user.id] = user.tier
     return user
 
 

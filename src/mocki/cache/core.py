@@ -63,6 +63,10 @@ class Family:
 Loader = Callable[[], Awaitable[Any]]
 
 
+# The longest a stopping listener may take to close its subscription.
+STOP_TIMEOUT_S = 3.0
+
+
 class TwoLevelCache:
     def __init__(
         self,
@@ -284,8 +288,9 @@ class TwoLevelCache:
     async def stop(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            # Bounded: a shutdown must never hang on a Redis connection that will not close.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._listener, STOP_TIMEOUT_S)
             self._listener = None
         self._subscribed.clear()
         self.l1.clear()
@@ -309,4 +314,5 @@ class TwoLevelCache:
                 await asyncio.sleep(1)
             finally:
                 self._subscribed.clear()
-                await pubsub.aclose()  # type: ignore[attr-defined]  # types-redis predates aclose
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(pubsub.aclose(), STOP_TIMEOUT_S)  # type: ignore[attr-defined]

@@ -108,7 +108,11 @@ def tier_in_session(session: AsyncSession, user_id: uuid.UUID | None) -> str | N
     if user_id is None:
         return None
     user = session.sync_session.identity_map.get(identity_key(User, user_id))
-    return user.tier if isinstance(user, User) else None
+    if isinstance(user, User):
+        return user.tier
+    # The signed-in user comes from the read cache, detached: auth.deps leaves its tier here.
+    tiers: dict[uuid.UUID, str] = session.info.get("signed_in_tiers", {})
+    return tiers.get(user_id)
 
 
 def send_after_commit(
