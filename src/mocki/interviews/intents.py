@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import numpy.typing as npt
 
+from mocki.core.classification import classification_metrics
 from mocki.core.jsonl import records
 from mocki.llm.base import ChatMessage, LLMError
 
@@ -571,35 +572,7 @@ def _accuracy(
 
 def metrics(truth: Sequence[Intent], predicted: Sequence[Intent]) -> dict[str, Any]:
     """Accuracy, macro F1, per-intent precision/recall/F1/support, confusion counts (true → predicted)."""
-    if len(truth) != len(predicted):
-        raise ValueError(f"{len(truth)} labels but {len(predicted)} predictions")
-    confusion = {t: {p: 0 for p in INTENTS} for t in INTENTS}
-    for t, p in zip(truth, predicted, strict=True):
-        confusion[t][p] += 1
-    per_intent: dict[str, dict[str, float | int]] = {}
-    for intent in INTENTS:
-        hits = confusion[intent][intent]
-        support = sum(confusion[intent].values())
-        claimed = sum(confusion[t][intent] for t in INTENTS)
-        precision = hits / claimed if claimed else 0.0
-        recall = hits / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_intent[intent] = {
-            "precision": round(precision, 4),
-            "recall": round(recall, 4),
-            "f1": round(f1, 4),
-            "support": support,
-        }
-    present = [i for i in INTENTS if per_intent[i]["support"]]
-    return {
-        "accuracy": round(sum(confusion[i][i] for i in INTENTS) / len(truth), 4) if truth else 0.0,
-        "macro_f1": round(sum(float(per_intent[i]["f1"]) for i in present) / len(present), 4)
-        if present
-        else 0.0,
-        "per_intent": per_intent,
-        "confusion": confusion,
-        "examples": len(truth),
-    }
+    return classification_metrics(truth, predicted, INTENTS, per_key="per_intent")
 
 
 def print_figures(console: Console, figures: Mapping[str, Any]) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dateutil import parser as dateparser  # type: ignore[import-untyped]
 
+from mocki.core.classification import classification_metrics
 from mocki.core.timeutil import as_utc
 from mocki.tracker.analysis import Analysis, Analyzer, LLMMode, MailInput, make_structured_llm
 from mocki.tracker.classifier import STATUSES, LabelledEmail, load_labelled
@@ -66,35 +67,7 @@ def _bases(path: Path) -> list[dict[str, Any]]:
 
 def status_metrics(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
     """Accuracy, macro-F1 over the labels present, per-label figures and the confusion (true → predicted)."""
-    if len(truth) != len(predicted):
-        raise ValueError(f"{len(truth)} labels but {len(predicted)} predictions")
-    confusion: dict[str, dict[str, int]] = {t: {p: 0 for p in STATUSES} for t in STATUSES}
-    for t, p in zip(truth, predicted, strict=True):
-        confusion[t][p] += 1
-    per_label: dict[str, dict[str, float | int]] = {}
-    for label in STATUSES:
-        hits = confusion[label][label]
-        support = sum(confusion[label].values())
-        claimed = sum(confusion[t][label] for t in STATUSES)
-        precision = hits / claimed if claimed else 0.0
-        recall = hits / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_label[label] = {
-            "precision": round(precision, 4),
-            "recall": round(recall, 4),
-            "f1": round(f1, 4),
-            "support": support,
-        }
-    present = [s for s in STATUSES if per_label[s]["support"]]
-    return {
-        "accuracy": round(sum(confusion[s][s] for s in STATUSES) / len(truth), 4) if truth else 0.0,
-        "macro_f1": round(sum(float(per_label[s]["f1"]) for s in present) / len(present), 4)
-        if present
-        else 0.0,
-        "per_label": per_label,
-        "confusion": confusion,
-        "examples": len(truth),
-    }
+    return classification_metrics(truth, predicted, STATUSES, per_key="per_label")
 
 
 def _exact(pairs: Sequence[tuple[str, str | None]], key: Any) -> tuple[float | None, int]:
