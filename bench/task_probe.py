@@ -23,7 +23,7 @@ from mocki.llm import usage
 from mocki.llm.base import Usage
 from mocki.settings import get_settings
 from mocki.tasks.celery_app import make_celery
-from mocki.tasks.reliability import TransientError, run_once
+from mocki.tasks.reliability import TransientError, run_once, will_retry
 from mocki.tasks.runtime import run_async, run_in_unit_of_work
 
 # The broker's keys are under settings.tasks.key_prefix (MOCKI_TASKS__KEY_PREFIX); the probes' own too.
@@ -89,6 +89,20 @@ def flaky(name: str, failures: int) -> None:
     attempt = store().rpush(key(f"attempts:{name}"), time.time())
     if attempt <= failures:
         raise TransientError(f"attempt {attempt} of {name} failed on purpose")
+
+
+@app.task(name="probe.status", shared=False)  # type: ignore[untyped-decorator]
+def status(name: str, error: str) -> str:
+    """A domain task's shape: every failure ends in a status the user sees, but a transient one
+    only on the last attempt (reliability.will_retry); each attempt and the final status are kept."""
+    store().rpush(key(f"attempts:{name}"), time.time())
+    try:
+        raise TransientError(name) if error == "transient" else ValueError(name)
+    except Exception as exc:
+        if will_retry(exc):
+            raise
+        store().rpush(key(f"status:{name}"), f"failed after {type(exc).__name__}")
+        return "failed"
 
 
 @app.task(name="probe.broken", shared=False)  # type: ignore[untyped-decorator]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 
@@ -16,7 +15,8 @@ from mocki.realtime import emit as rooms
 from mocki.settings import get_settings
 from mocki.tasks.celery_app import celery_app
 from mocki.tasks.names import GENERATE_REPORT
-from mocki.tasks.runtime import run_in_unit_of_work
+from mocki.tasks.reliability import will_retry
+from mocki.tasks.runtime import run_async, run_in_unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,12 @@ def generate_report(interview_id: str) -> str:
     """Safe to run twice: a ready report is left alone; a pending or failed one is (re)computed."""
     iid = uuid.UUID(interview_id)
     try:
-        return asyncio.run(_generate(iid))
+        return run_async(lambda: _generate(iid))
     except SoftTimeLimitExceeded:
         message = "Writing the report took too long; end the interview again to retry."
-    except Exception:  # the user must see a failed report, not one pending forever
+    except Exception as exc:  # the user must see a failed report, not one pending forever
+        if will_retry(exc):
+            raise  # a transient error: retried with backoff; the last attempt lands here
         log.exception("report for interview %s failed", interview_id)
         message = "The report could not be written; end the interview again to retry."
     run_in_unit_of_work(lambda session: report.mark_failed(session, iid, message))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from functools import lru_cache
@@ -19,7 +18,8 @@ from mocki.retrieval.embeddings import CachedEmbedder, Embedder, make_embedder
 from mocki.settings import Settings, get_settings
 from mocki.tasks.celery_app import celery_app
 from mocki.tasks.names import BUILD_PAIRS, CHUNK_DOCUMENT, INDEX_QUESTIONS
-from mocki.tasks.runtime import run_in_unit_of_work
+from mocki.tasks.reliability import will_retry
+from mocki.tasks.runtime import run_async, run_in_unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,10 @@ async def _build(doc_id: uuid.UUID, generation: int) -> int:
 def build_pairs(document_id: str, generation: int) -> int:
     doc_id = uuid.UUID(document_id)
     try:
-        return asyncio.run(_build(doc_id, generation))
-    except Exception:  # the user must see a failed index, not one spinning forever
+        return run_async(lambda: _build(doc_id, generation))
+    except Exception as exc:  # the user must see a failed index, not one spinning forever
+        if will_retry(exc):
+            raise  # a transient error: retried with backoff; the last attempt lands here
         log.exception("indexing document %s failed", document_id)
         run_in_unit_of_work(lambda s: _mark_failed(s, doc_id, generation))
         return 0
@@ -106,4 +108,4 @@ async def _index_stale(owner_id: uuid.UUID | None) -> int:
 @celery_app.task(name=INDEX_QUESTIONS, soft_time_limit=300, time_limit=330)  # type: ignore[untyped-decorator]
 def index_questions(owner_id: str | None) -> int:
     """Embed the owner's new and edited bank questions (None: the built-in bank)."""
-    return asyncio.run(_index_stale(uuid.UUID(owner_id) if owner_id else None))
+    return run_async(lambda: _index_stale(uuid.UUID(owner_id) if owner_id else None))

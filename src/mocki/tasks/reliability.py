@@ -116,6 +116,19 @@ class ReliableTask(Task):  # type: ignore[misc]  # celery ships no type hints
         save_letter(letter)
 
 
+def will_retry(exc: BaseException) -> bool:
+    """Whether the running task is retried for `exc`: a transient error with retries left.
+
+    A task that turns every failure into a status the user can see calls this first, so a
+    database or model blip is retried with backoff and only the last attempt records the failure.
+    """
+    task = current_task
+    if not task or task.request.called_directly or not isinstance(exc, TRANSIENT_ERRORS):
+        return False
+    limit = task.max_retries
+    return limit is None or int(task.request.retries or 0) < limit
+
+
 def save_letter(letter: deadletters.Letter) -> None:
     """Write a dead letter from a worker; when even that fails, the log keeps everything."""
     try:

@@ -51,6 +51,25 @@ def test_exhausted_retries_write_a_dead_letter(
     assert list(letter.args) == ["always", 99]
 
 
+def test_a_task_that_reports_its_failures_is_still_retried_on_transient_ones(
+    settings: Settings, sender: Celery, start_worker: Callable[..., Child]
+) -> None:
+    """Report writing and indexing turn failures into a status the user sees: a transient error
+    only on the last attempt, after the retries; a permanent one at once."""
+    start_worker()
+    sender.send_task("probe.status", args=["blip", "transient"], queue="io", expires=120)
+    sender.send_task("probe.status", args=["bug", "permanent"], queue="io", expires=120)
+    client = probe_redis(settings)
+    status_key = f"{settings.tasks.key_prefix}status:{{}}"
+    for name, error in (("blip", "TransientError"), ("bug", "ValueError")):
+        wait_for(lambda n=name: client.lrange(status_key.format(n), 0, -1) or None, 90, f"{name}'s status")
+        assert client.lrange(status_key.format(name), 0, -1) == [f"failed after {error}".encode()]
+    assert len(_attempts(settings, "blip")) == settings.tasks.max_retries + 1
+    assert len(_attempts(settings, "bug")) == 1
+    # The task ended in a status of its own, so neither is a dead letter.
+    assert dead_letters(settings, "probe.status") == []
+
+
 def test_a_permanent_error_is_dead_lettered_at_once(
     settings: Settings, sender: Celery, start_worker: Callable[..., Child]
 ) -> None:
