@@ -43,6 +43,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Gone(DomainError):
+    """Existed once and is no longer usable (a spent or expired single-use code)."""
+
+    status_code = 410
+    code = "gone"
+
+
 class Invalid(DomainError):
     status_code = 422
     code = "invalid"

@@ -10,7 +10,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mocki.core.timeutil import utcnow
-from mocki.models import Interview, Report, Turn
+from mocki.models import (
+    Interview,
+    InterviewerNote,
+    InterviewInvite,
+    InterviewParticipant,
+    Report,
+    Turn,
+)
 
 
 async def get_owned(session: AsyncSession, owner_id: uuid.UUID, interview_id: uuid.UUID) -> Interview | None:
@@ -60,6 +67,17 @@ async def last_turns(session: AsyncSession, interview_id: uuid.UUID, n: int) -> 
     return list(reversed((await session.execute(stmt)).scalars().all()))
 
 
+async def last_interviewer_text(session: AsyncSession, interview_id: uuid.UUID) -> str:
+    """What the interviewer said last, the AI or a human who took over (handoff.py)."""
+    stmt = (
+        select(Turn.text)
+        .where(Turn.interview_id == interview_id, Turn.speaker == "interviewer")
+        .order_by(Turn.seq.desc())
+        .limit(1)
+    )
+    return str((await session.execute(stmt)).scalar_one_or_none() or "")
+
+
 async def next_seq(session: AsyncSession, interview_id: uuid.UUID) -> int:
     stmt = select(func.coalesce(func.max(Turn.seq), 0)).where(Turn.interview_id == interview_id)
     return int((await session.execute(stmt)).scalar_one()) + 1
@@ -74,6 +92,8 @@ async def delete_interview(session: AsyncSession, interview: Interview) -> None:
     # Turns and the report go with it; stating it keeps SQLite and PostgreSQL alike.
     await session.execute(delete(Turn).where(Turn.interview_id == interview.id))
     await session.execute(delete(Report).where(Report.interview_id == interview.id))
+    for live in (InterviewInvite, InterviewParticipant, InterviewerNote):
+        await session.execute(delete(live).where(live.interview_id == interview.id))
     await session.delete(interview)
     await session.flush()
 

@@ -71,6 +71,8 @@ class TurnOut(BaseModel):
     # problem's id, a run's results, the level of a hint ...).
     agent: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    # Interviewer turns: "ai" (the engine) or "human" (an invited interviewer who took over).
+    role: Literal["ai", "human"] | None = None
 
 
 class InterviewOut(BaseModel):
@@ -155,6 +157,38 @@ class ReportItem(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=5000)
+    # A few named 1-5 scores ("communication": 4); the names are the interviewer's own.
+    scores: dict[str, int] = Field(default_factory=dict, max_length=20)
+
+    @field_validator("text")
+    @classmethod
+    def _text_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the note must not be blank")
+        return value.strip()
+
+    @field_validator("scores")
+    @classmethod
+    def _scores_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, score in value.items():
+            if not name.strip() or len(name) > 60:
+                raise ValueError("score names must be 1-60 characters")
+            if not 1 <= score <= 5:
+                raise ValueError(f"score {name!r} must be from 1 to 5")
+        return {name.strip(): score for name, score in value.items()}
+
+
+class NoteOut(BaseModel):
+    id: uuid.UUID
+    author_id: uuid.UUID
+    text: str
+    scores: dict[str, int]
+    created_at: datetime
+
+
 HiringSignal = Literal["strong_hire", "hire", "lean_no", "no"]
 
 
@@ -164,6 +198,8 @@ class ReportOut(BaseModel):
     summary: str
     items: list[ReportItem]
     error: str | None
+    # What invited human interviewers wrote and scored (read live, not part of the stored report).
+    interviewer_notes: list[NoteOut] = Field(default_factory=list)
 
     # Derived from the stored items on every read, so older reports get them too.
     @computed_field  # type: ignore[prop-decorator]
@@ -242,3 +278,65 @@ class ProgressOut(BaseModel):
     )
     threshold: float = Field(description="A recent average (0-5) below this is a weak point.")
     window: int = Field(description="Weak points rest on each metric's last this-many interviews.")
+
+
+# --------------------------------------------------------------------------- human interviewer
+
+
+class InviteOut(BaseModel):
+    code: str = Field(description="Single-use; shown only in this answer.")
+    url: str = Field(description="The web app's join link: /join/<code>.")
+    expires_at: datetime
+
+
+class AcceptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=200)
+
+
+class AcceptOut(BaseModel):
+    interview_id: uuid.UUID
+    role: Literal["interviewer"]
+
+
+ParticipantRole = Literal["owner", "interviewer"]
+
+
+class ParticipantOut(BaseModel):
+    user_id: uuid.UUID
+    role: ParticipantRole
+    email: str
+
+
+class SuggestionOut(BaseModel):
+    """What the AI would ask next from its plan; computed on each read, never stored."""
+
+    text: str
+    question_index: int
+    agent: str
+
+
+class LiveOut(BaseModel):
+    interview_id: uuid.UUID
+    status: Literal["created", "active", "ended"]
+    controller: Literal["ai", "human"]
+    you: ParticipantRole
+    participants: list[ParticipantOut]
+    # The transcript so far (a room's log is bounded; this is the whole of it).
+    turns: list[TurnOut]
+    suggestion: SuggestionOut | None = Field(description="Interviewers only; null for the owner.")
+    notes: list[NoteOut] = Field(description="Interviewers only; empty for the owner.")
+
+
+class HumanTurnIn(BaseModel):
+    """What the human interviewer says (typed, or their transcribed speech)."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=5000)
+
+    @field_validator("text")
+    @classmethod
+    def _text_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the text must not be blank")
+        return value.strip()

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mocki.core.db import session_scope
-from mocki.interviews import service
+from mocki.core.errors import NotFound
+from mocki.interviews import handoff, service
 from mocki.interviews.engine import InterviewEngine, StreamGuard, Tools, finalize, warm_messages
 from mocki.interviews.intents import IntentClassifier
 from mocki.interviews.prompts import STOP
@@ -103,15 +104,30 @@ async def open_answer(
     engine: InterviewEngine | None = None,
     intents: IntentClassifier | None = None,
     retriever: Retriever | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> service.PreparedTurn:
     # Classified and gathered before the transaction: no row lock is held while the model looks
     # at the text, the sandbox runs the candidate's code or retrieval searches references.
     engine = engine or service.default_engine()
-    intent = await classify(intents, text)
-    tools = Tools(owner_id, retriever, factory)
-    evidence = await gather(factory, owner_id, interview_id, text, intent, engine, tools)
+    intent, evidence = None, {}
+    # While a human has the seat the AI neither classifies nor gathers: nobody acts on it.
+    # (Checked again under the lock; a hand-back in between takes the turn as a plain answer.)
+    if not await _human_has_seat(factory, interview_id):
+        intent = await classify(intents, text)
+        tools = Tools(owner_id, retriever, factory)
+        evidence = await gather(factory, owner_id, interview_id, text, intent, engine, tools)
     async with session_scope(factory) as session:
-        return await service.prepare_answer(session, owner_id, interview_id, text, engine, intent, evidence)
+        return await service.prepare_answer(
+            session, owner_id, interview_id, text, engine, intent, evidence, meta
+        )
+
+
+async def _human_has_seat(factory: async_sessionmaker[AsyncSession], interview_id: uuid.UUID) -> bool:
+    async with session_scope(factory) as session:
+        try:
+            return await handoff.controller_of(session, interview_id) == "human"
+        except NotFound:
+            return False  # prepare_answer says so, with the owner check
 
 
 async def gather(
@@ -180,7 +196,15 @@ async def run_turn(
     prepared: service.PreparedTurn,
     stats: TurnStats | None = None,
 ) -> AsyncIterator[TurnEvent]:
-    """Yield turn → token* → (error) → done; the interviewer turn is stored before "done"."""
+    """Yield turn → token* → (error) → done; the interviewer turn is stored before "done".
+
+    While a human interviewer has the seat (`prepared.waiting_for`): turn → done with no
+    interviewer turn (`{"turn": null, "finished": false, "waiting_for": "human"}`)."""
+    if prepared.waiting_for is not None:
+        if prepared.candidate is not None:
+            yield TurnEvent("turn", prepared.candidate.model_dump(mode="json"))
+        yield TurnEvent("done", {"turn": None, "finished": False, "waiting_for": prepared.waiting_for})
+        return
     # Cached answers are this candidate's own: a turn may quote their resume or their words.
     llm = scoped(llm, str(prepared.owner_id))
     stats = stats or TurnStats()

@@ -85,6 +85,9 @@ async def _speak(
             output_fn(f"\n[{event.data['message']}]\n")
         elif event.name == "done":
             finished = bool(event.data["finished"])
+            if event.data["turn"] is None:  # a human interviewer took over (interviews/handoff.py)
+                output_fn("[a human interviewer has the floor; they answer in the web app]")
+                continue
             final = str(event.data["turn"]["text"])
             if final.startswith(streamed):
                 output_fn(final[len(streamed) :])

@@ -33,6 +33,8 @@ class Interview(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="created")
     # The engine's private state: planned questions, cursor, follow-up counts.
     plan: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Who has the interviewer's seat: "ai" (the engine) or "human" (an invited interviewer took over).
+    controller: Mapped[str] = mapped_column(String(8), default="ai", server_default="ai")
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 

@@ -1,6 +1,8 @@
-"""Gauges read from the database when /metrics is scraped: interviews in progress, open dead letters.
+"""Gauges read when /metrics is scraped: interviews in progress and open dead letters (from the
+database), voice calls (from this process).
 
-Every api process reports the same database-wide numbers: aggregate them with max(), not sum().
+Every api process reports the same database-wide numbers: aggregate those with max(), not sum().
+Voice calls are each process's own: sum them.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ ACTIVE_INTERVIEWS = Gauge(
     "mocki_interviews_active", "Interviews in progress with a turn in the last 30 minutes"
 )
 OPEN_DEAD_LETTERS = Gauge("mocki_dead_letters_open", "Failed tasks waiting for an administrator")
+VOICE_CALLS = Gauge("mocki_voice_calls_active", "WebRTC voice calls held by this api process")
 
 
 async def refresh(app: Any) -> None:
     state: Any = getattr(app, "state", None)
+    hub = getattr(state, "voice", None)  # made at the first call (voice/session.py)
+    VOICE_CALLS.set(hub.call_count if hub is not None else 0)
     factory = getattr(state, "sessionmaker", None)
     if (
         factory is None

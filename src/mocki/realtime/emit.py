@@ -86,6 +86,17 @@ async def best_effort(
         log.warning("interview %s: %s not broadcast: %s", interview_id, event, exc)
 
 
+async def ephemeral(interview_id: uuid.UUID, event: str, data: dict[str, Any]) -> None:
+    """Broadcast an event that is neither numbered nor logged (`speaking`), best effort."""
+    emitter = _current
+    if emitter is None:
+        return
+    try:
+        await emitter.transport.emit(event, data, room=events.room_name(interview_id))
+    except Exception as exc:  # a missed "is speaking" is corrected by the next one
+        log.warning("interview %s: %s not broadcast: %s", interview_id, event, exc)
+
+
 # --- the text interview's turns -----------------------------------------------------------------
 
 
@@ -147,10 +158,20 @@ async def relay_turn_event(
         }
         await best_effort(emitter, iid, events.TRANSCRIPT_PARTIAL, partial)
     elif name == "done":
-        turn = data.get("turn") or {}
+        turn = data.get("turn")
+        if turn is None:  # a human has the seat: the AI said nothing (interviews/handoff.py)
+            return
         await best_effort(emitter, iid, events.TRANSCRIPT_FINAL, _final("interviewer", "ai", turn))
         if data.get("finished"):
             await best_effort(emitter, iid, events.STATE, {"state": "finished"})
+
+
+async def transcript_final(
+    interview_id: uuid.UUID, speaker: str, role: str | None, turn: dict[str, Any]
+) -> None:
+    """A turn stored outside `run_turn` (a human interviewer's line, an answer given while a human
+    has the seat: interviews/handoff.py), as the same transcript.final a streamed turn sends."""
+    await best_effort(_current, interview_id, events.TRANSCRIPT_FINAL, _final(speaker, role, turn))
 
 
 def _final(speaker: str, role: str | None, turn: dict[str, Any]) -> dict[str, Any]:

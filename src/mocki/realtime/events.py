@@ -22,6 +22,9 @@ SEQUENCED = frozenset({TRANSCRIPT_PARTIAL, TRANSCRIPT_FINAL, ROLE, STATE, SCORES
 # Relayed to the rest of the room and never logged: a stale "is typing" is worth nothing after
 # a reconnect, and a burst of them must not push transcript lines out of the bounded log.
 TYPING = "typing"
+# Who is talking in a voice call right now (voice/session.py): {"interview_id", "who":
+# "candidate" | "ai" | "human" | null}. Ephemeral like `typing`, for the same reasons.
+SPEAKING = "speaking"
 
 # Client → server (answered through the Socket.IO acknowledgement).
 JOIN = "join"

@@ -25,7 +25,7 @@ from socketio.exceptions import (  # type: ignore[import-untyped]
 from mocki.auth.tokens import decode_access_token
 from mocki.core.db import session_scope
 from mocki.core.errors import DomainError, NotFound, Unauthorized
-from mocki.interviews import repository as interviews
+from mocki.interviews import handoff
 from mocki.realtime import events
 from mocki.realtime.emit import RoomEmitter, channel_for
 from mocki.realtime.log import RoomLog
@@ -149,13 +149,11 @@ class Rooms:
         )
 
     async def _enter(self, sid: str, interview_id: uuid.UUID) -> None:
-        """Only the interview's owner may join its room (invited interviewers: issue 5, item 3).
-        Someone else's interview answers not found, as over REST."""
+        """The interview's owner and its invited interviewers may join its room (handoff.py).
+        Anyone else's join answers not found, as over REST."""
         session = await self.sio.get_session(sid)
         async with session_scope(self.app.state.sessionmaker) as db:
-            owned = await interviews.get_owned(db, uuid.UUID(session["user_id"]), interview_id)
-        if owned is None:
-            raise NotFound("Interview not found.", code="interview_not_found")
+            await handoff.participant_role(db, uuid.UUID(session["user_id"]), interview_id)
         await self.sio.enter_room(sid, events.room_name(interview_id))
 
     def _log(self) -> RoomLog:
