@@ -6,10 +6,13 @@ import { useAuth } from "./lib/auth";
 import { AdminPage } from "./pages/AdminPage";
 import { AuthPage } from "./pages/AuthPage";
 import { Dashboard } from "./pages/Dashboard";
+import { InterviewerView } from "./pages/InterviewerView";
 import { InterviewRoom } from "./pages/InterviewRoom";
+import { JoinPage } from "./pages/JoinPage";
 import { NewInterview } from "./pages/NewInterview";
 import { ProgressPage } from "./pages/ProgressPage";
 import { ReportPage } from "./pages/ReportPage";
+import { TrackerPage } from "./pages/tracker/TrackerPage";
 
 export function App() {
   return (
@@ -19,8 +22,11 @@ export function App() {
       <Route path="/" element={<Shell><Dashboard /></Shell>} />
       <Route path="/interviews/new" element={<Shell><NewInterview /></Shell>} />
       <Route path="/interviews/:id" element={<Shell><InterviewRoom /></Shell>} />
+      <Route path="/interviews/:id/interviewer" element={<Shell><InterviewerView /></Shell>} />
+      <Route path="/join/:code" element={<Shell><JoinPage /></Shell>} />
       <Route path="/interviews/:id/report" element={<Shell><ReportPage /></Shell>} />
       <Route path="/progress" element={<Shell><ProgressPage /></Shell>} />
+      <Route path="/tracker/*" element={<Shell><TrackerPage /></Shell>} />
       <Route path="/admin" element={<Shell><AdminOnly><AdminPage /></AdminOnly></Shell>} />
       <Route path="*" element={<Shell><NotFound /></Shell>} />
     </Routes>
@@ -44,6 +50,7 @@ function Shell({ children }: { children: ReactNode }) {
           </NavLink>
           <NavLink to="/interviews/new">New interview</NavLink>
           <NavLink to="/progress">Progress</NavLink>
+          <NavLink to="/tracker">Tracker</NavLink>
           {user.role === "admin" && <NavLink to="/admin">Admin</NavLink>}
         </nav>
         <span className="muted small user">{user.name || user.email}</span>

@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Log
+         * @description Sensitive actions, newest first: sign-ins, passwords, deletions, keys, mail accounts, invites.
+         */
+        get: operations["audit_log_api_v1_admin_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/dead-letters": {
         parameters: {
             query?: never;
@@ -425,6 +445,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/interviews/{interview_id}/handback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Handback */
+        post: operations["handback_api_v1_interviews__interview_id__handback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/interviews/{interview_id}/human-turn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Human Turn */
+        post: operations["human_turn_api_v1_interviews__interview_id__human_turn_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/interviews/{interview_id}/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Invite */
+        post: operations["invite_api_v1_interviews__interview_id__invites_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/interviews/{interview_id}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live */
+        get: operations["live_api_v1_interviews__interview_id__live_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/interviews/{interview_id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notes */
+        get: operations["notes_api_v1_interviews__interview_id__notes_get"];
+        put?: never;
+        /** Add Note */
+        post: operations["add_note_api_v1_interviews__interview_id__notes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/interviews/{interview_id}/report": {
         parameters: {
             query?: never;
@@ -470,6 +576,40 @@ export interface paths {
         put?: never;
         /** Start */
         post: operations["start_api_v1_interviews__interview_id__start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/interviews/{interview_id}/takeover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Takeover */
+        post: operations["takeover_api_v1_interviews__interview_id__takeover_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invites/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept */
+        post: operations["accept_api_v1_invites_accept_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -576,6 +716,57 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Config */
+        get: operations["config_api_v1_rtc_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/offer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Offer */
+        post: operations["offer_api_v1_rtc_offer_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rtc/{pc_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Hang Up */
+        delete: operations["hang_up_api_v1_rtc__pc_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -779,6 +970,26 @@ export interface paths {
         patch: operations["update_application_api_v1_tracker_applications__application_id__patch"];
         trace?: never;
     };
+    "/api/v1/tracker/applications/{application_id}/prep": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prepare Application
+         * @description Make the application's prep mock interview now (409 naming it when one is still open).
+         */
+        post: operations["prepare_application_api_v1_tracker_applications__application_id__prep_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tracker/board": {
         parameters: {
             query?: never;
@@ -808,6 +1019,109 @@ export interface paths {
         };
         /** List Emails */
         get: operations["list_emails_api_v1_tracker_emails_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Jobs
+         * @description Your catalogue and the shared one, newest postings first.
+         */
+        get: operations["list_jobs_api_v1_tracker_jobs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/jobs/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Jobs
+         * @description Add postings (title, company, location, description, url, skills, posted_at); bad rows are
+         *     reported by line and the good ones kept. Poll the import while its postings are embedded.
+         */
+        post: operations["import_jobs_api_v1_tracker_jobs_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/jobs/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Job Import */
+        get: operations["get_job_import_api_v1_tracker_jobs_imports__import_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notification Preferences
+         * @description Deadline reminders, status-change notices and the weekly digest (its weekday and hour).
+         */
+        get: operations["notification_preferences_api_v1_tracker_notifications_preferences_get"];
+        /**
+         * Set Notification Preferences
+         * @description Change any of them; fields left out keep their value. The digest hour is in `timezone`.
+         */
+        put: operations["set_notification_preferences_api_v1_tracker_notifications_preferences_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracker/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recommendations
+         * @description Postings ranked for your latest resume, with the skills matched and missing and the resume
+         *     line that matched best; postings you already applied to are left out.
+         */
+        get: operations["recommendations_api_v1_tracker_recommendations_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -846,7 +1160,7 @@ export interface paths {
         };
         /**
          * Unsubscribe
-         * @description The link in every reminder: turns reminders off without signing in.
+         * @description The link in every tracker mail: turns that kind (reminders, notices, digest) off without signing in.
          */
         get: operations["unsubscribe_api_v1_tracker_reminders_unsubscribe_get"];
         put?: never;
@@ -978,6 +1292,30 @@ export interface paths {
         get: operations["me_api_v1_users_me_get"];
         put?: never;
         post?: never;
+        /**
+         * Delete Me
+         * @description Delete the account and everything it owns: documents, vectors, interviews, mail data, caches.
+         */
+        delete: operations["delete_me_api_v1_users_me_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change Password
+         * @description Set a new password (the policy applies); every sign-in session ends at its next refresh.
+         */
+        post: operations["change_password_api_v1_users_me_password_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -988,6 +1326,24 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AcceptIn */
+        AcceptIn: {
+            /** Code */
+            code: string;
+        };
+        /** AcceptOut */
+        AcceptOut: {
+            /**
+             * Interview Id
+             * Format: uuid
+             */
+            interview_id: string;
+            /**
+             * Role
+             * @constant
+             */
+            role: "interviewer";
+        };
         /** AccountOut */
         AccountOut: {
             /** Address */
@@ -1122,6 +1478,23 @@ export interface components {
             /** Words Per Minute */
             words_per_minute: number | null;
         };
+        /** AnswerOut */
+        AnswerOut: {
+            /** Pc Id */
+            pc_id: string;
+            /** Sdp */
+            sdp: string;
+            /**
+             * Seat
+             * @enum {string}
+             */
+            seat: "candidate" | "interviewer";
+            /**
+             * Type
+             * @constant
+             */
+            type: "answer";
+        };
         /** ApplicationDetailOut */
         ApplicationDetailOut: {
             /** Applied At */
@@ -1154,6 +1527,8 @@ export interface components {
             notes: string;
             /** Position */
             position: string;
+            /** Prep Interview Id */
+            prep_interview_id?: string | null;
             /** Source */
             source: string;
             /** Status */
@@ -1210,6 +1585,8 @@ export interface components {
             notes: string;
             /** Position */
             position: string;
+            /** Prep Interview Id */
+            prep_interview_id?: string | null;
             /** Source */
             source: string;
             /** Status */
@@ -1229,12 +1606,60 @@ export interface components {
             /** Status */
             status?: ("applied" | "assessment" | "interview" | "offer" | "rejected" | "recruiter_outreach") | null;
         };
+        /** AuditEntryOut */
+        AuditEntryOut: {
+            /** Action */
+            action: string;
+            /** Actor Id */
+            actor_id: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Ip */
+            ip: string | null;
+            /** Meta */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** Target Id */
+            target_id: string | null;
+            /** Target Type */
+            target_type: string | null;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Items */
+            items: components["schemas"]["AuditEntryOut"][];
+            /** Total */
+            total: number;
+        };
         /** BoardOut */
         BoardOut: {
             /** Columns */
             columns: {
                 [key: string]: components["schemas"]["ApplicationOut"][];
             };
+        };
+        /** Body_import_jobs_api_v1_tracker_jobs_import_post */
+        Body_import_jobs_api_v1_tracker_jobs_import_post: {
+            /**
+             * File
+             * @description .jsonl (one posting a line) or .csv with a header
+             */
+            file: string;
+            /**
+             * Shared
+             * @description admins: share the postings with every user
+             * @default false
+             */
+            shared: boolean;
         };
         /** Body_import_questions_api_v1_questions_import_post */
         Body_import_questions_api_v1_questions_import_post: {
@@ -1342,6 +1767,11 @@ export interface components {
             items: components["schemas"]["DeadLetterOut"][];
             /** Total */
             total: number;
+        };
+        /** DeleteAccountIn */
+        DeleteAccountIn: {
+            /** Password */
+            password?: string | null;
         };
         /** DocumentOut */
         DocumentOut: {
@@ -1527,6 +1957,23 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /**
+         * HumanTurnIn
+         * @description What the human interviewer says (typed, or their transcribed speech).
+         */
+        HumanTurnIn: {
+            /** Text */
+            text: string;
+        };
+        /** IceServerOut */
+        IceServerOut: {
+            /** Credential */
+            credential?: string | null;
+            /** Urls */
+            urls: string[];
+            /** Username */
+            username?: string | null;
+        };
         /** ImapAccountIn */
         ImapAccountIn: {
             /** Folders */
@@ -1701,6 +2148,124 @@ export interface components {
             /** Target Role */
             target_role: string;
         };
+        /** InviteOut */
+        InviteOut: {
+            /**
+             * Code
+             * @description Single-use; shown only in this answer.
+             */
+            code: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Url
+             * @description The web app's join link: /join/<code>.
+             */
+            url: string;
+        };
+        /**
+         * JobImportOut
+         * @description An import's rows (`added` new, `duplicates`, `invalid` with `problems` by line) and the embedding
+         *     progress: `embedded` of `added`.
+         */
+        JobImportOut: {
+            /** Added */
+            added: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Duplicates */
+            duplicates: number;
+            /** Embedded */
+            embedded: number;
+            /** Error */
+            error: string | null;
+            /** Filename */
+            filename: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Invalid */
+            invalid: number;
+            /** Problems */
+            problems: components["schemas"]["RowProblem"][];
+            /** Rows */
+            rows: number;
+            /** Shared */
+            shared: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "embedding" | "done" | "failed";
+        };
+        /** JobPostingOut */
+        JobPostingOut: {
+            /** Company */
+            company: string;
+            /** Embedded */
+            embedded: boolean;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Location */
+            location: string;
+            /** Posted At */
+            posted_at: string | null;
+            /** Shared */
+            shared: boolean;
+            /** Skills */
+            skills: string[];
+            /** Title */
+            title: string;
+            /** Url */
+            url: string;
+        };
+        /** LiveOut */
+        LiveOut: {
+            /**
+             * Controller
+             * @enum {string}
+             */
+            controller: "ai" | "human";
+            /**
+             * Interview Id
+             * Format: uuid
+             */
+            interview_id: string;
+            /**
+             * Notes
+             * @description Interviewers only; empty for the owner.
+             */
+            notes: components["schemas"]["NoteOut"][];
+            /** Participants */
+            participants: components["schemas"]["ParticipantOut"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "created" | "active" | "ended";
+            /** @description Interviewers only; null for the owner. */
+            suggestion: components["schemas"]["SuggestionOut"] | null;
+            /** Turns */
+            turns: components["schemas"]["TurnOut"][];
+            /**
+             * You
+             * @enum {string}
+             */
+            you: "owner" | "interviewer";
+        };
         /** LoginIn */
         LoginIn: {
             /**
@@ -1710,6 +2275,101 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /** NoteIn */
+        NoteIn: {
+            /** Scores */
+            scores?: {
+                [key: string]: number;
+            };
+            /** Text */
+            text: string;
+        };
+        /** NoteOut */
+        NoteOut: {
+            /**
+             * Author Id
+             * Format: uuid
+             */
+            author_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Scores */
+            scores: {
+                [key: string]: number;
+            };
+            /** Text */
+            text: string;
+        };
+        /**
+         * NotificationPreferenceIn
+         * @description Which tracker mail you get; fields left out keep their value.
+         */
+        NotificationPreferenceIn: {
+            /** Digest */
+            digest?: boolean | null;
+            /** Digest Hour */
+            digest_hour?: number | null;
+            /**
+             * Digest Weekday
+             * @description 0 = Monday
+             */
+            digest_weekday?: number | null;
+            /** Notices */
+            notices?: boolean | null;
+            /** Reminders */
+            reminders?: boolean | null;
+            /**
+             * Timezone
+             * @description IANA, e.g. Europe/Berlin
+             */
+            timezone?: string | null;
+        };
+        /** NotificationPreferenceOut */
+        NotificationPreferenceOut: {
+            /** Digest */
+            digest: boolean;
+            /** Digest Hour */
+            digest_hour: number;
+            /** Digest Weekday */
+            digest_weekday: number;
+            /** Notices */
+            notices: boolean;
+            /** Reminders */
+            reminders: boolean;
+            /** Timezone */
+            timezone: string;
+        };
+        /** OfferIn */
+        OfferIn: {
+            /**
+             * Interview Id
+             * Format: uuid
+             */
+            interview_id: string;
+            /** Pc Id */
+            pc_id?: string | null;
+            /**
+             * Restart Pc
+             * @default false
+             */
+            restart_pc: boolean;
+            /** Sdp */
+            sdp: string;
+            /**
+             * Type
+             * @default offer
+             * @constant
+             */
+            type: "offer";
         };
         /** OverallMeasures */
         OverallMeasures: {
@@ -1737,6 +2397,41 @@ export interface components {
             words: number;
             /** Words Per Minute */
             words_per_minute: number | null;
+        };
+        /** ParticipantOut */
+        ParticipantOut: {
+            /** Email */
+            email: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "owner" | "interviewer";
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /** PasswordChangeIn */
+        PasswordChangeIn: {
+            /** Current Password */
+            current_password: string;
+            /** New Password */
+            new_password: string;
+        };
+        /** PrepOut */
+        PrepOut: {
+            /**
+             * Application Id
+             * Format: uuid
+             */
+            application_id: string;
+            /**
+             * Interview Id
+             * Format: uuid
+             */
+            interview_id: string;
         };
         /** Problem */
         Problem: {
@@ -1990,6 +2685,43 @@ export interface components {
             /** Unacked */
             unacked: number;
         };
+        /** RTCConfigOut */
+        RTCConfigOut: {
+            /** Ice Servers */
+            ice_servers: components["schemas"]["IceServerOut"][];
+        };
+        /**
+         * RecommendationOut
+         * @description A posting and why: `score` blends `semantic` (resume lines vs posting) and `skill_overlap`.
+         */
+        RecommendationOut: {
+            best_resume_line: components["schemas"]["ResumeLine"] | null;
+            /** Matched Skills */
+            matched_skills: string[];
+            /** Missing Skills */
+            missing_skills: string[];
+            posting: components["schemas"]["JobPostingOut"];
+            /** Score */
+            score: number;
+            /** Semantic */
+            semantic: number;
+            /** Skill Overlap */
+            skill_overlap: number;
+        };
+        /** RecommendationsOut */
+        RecommendationsOut: {
+            /** Items */
+            items: components["schemas"]["RecommendationOut"][];
+            /**
+             * Resume Id
+             * Format: uuid
+             */
+            resume_id: string;
+            /** Resume Skills */
+            resume_skills: string[];
+            /** Resume Title */
+            resume_title: string;
+        };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
@@ -2044,6 +2776,8 @@ export interface components {
         ReportOut: {
             /** Error */
             error: string | null;
+            /** Interviewer Notes */
+            interviewer_notes?: components["schemas"]["NoteOut"][];
             /** Items */
             items: components["schemas"]["ReportItem"][];
             readonly measures: components["schemas"]["OverallMeasures"] | null;
@@ -2062,6 +2796,20 @@ export interface components {
             summary: string;
             /** Weaknesses */
             readonly weaknesses: string[];
+        };
+        /** ResumeLine */
+        ResumeLine: {
+            /** Line */
+            line: number;
+            /** Text */
+            text: string;
+        };
+        /** RowProblem */
+        RowProblem: {
+            /** Line */
+            line: number;
+            /** Reason */
+            reason: string;
         };
         /** RunIn */
         RunIn: {
@@ -2168,6 +2916,18 @@ export interface components {
             end_line: number;
             /** Start Line */
             start_line: number;
+            /** Text */
+            text: string;
+        };
+        /**
+         * SuggestionOut
+         * @description What the AI would ask next from its plan; computed on each read, never stored.
+         */
+        SuggestionOut: {
+            /** Agent */
+            agent: string;
+            /** Question Index */
+            question_index: number;
             /** Text */
             text: string;
         };
@@ -2286,6 +3046,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** Interview Id */
+            interview_id?: string | null;
             /**
              * Kind
              * @enum {string}
@@ -2354,6 +3116,8 @@ export interface components {
             kind: string;
             /** Provenance */
             provenance?: components["schemas"]["ProvenanceOut"][];
+            /** Role */
+            role?: ("ai" | "human") | null;
             /** Seq */
             seq: number;
             /**
@@ -2468,6 +3232,41 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    audit_log_api_v1_admin_audit_get: {
+        parameters: {
+            query?: {
+                /** @description e.g. auth.login_failed */
+                action?: string | null;
+                actor?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     dead_letters_api_v1_admin_dead_letters_get: {
         parameters: {
             query?: {
@@ -2705,6 +3504,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+            /** @description Too many failed sign-ins for this account or address (Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -3162,6 +3968,13 @@ export interface operations {
                     "application/json": components["schemas"]["InterviewOut"][];
                 };
             };
+            /** @description Unchanged since the ETag sent in If-None-Match. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     create_api_v1_interviews_post: {
@@ -3272,7 +4085,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Events "turn" (the stored answer), "token" {text}, "error" {code, message}, and last "done" {turn, finished}. */
+            /** @description Events "turn" (the stored answer), "token" {text}, "error" {code, message}, and last "done" {turn, finished}. While a human interviewer has the seat (docs/realtime.md) the answer is stored and the AI says nothing: "turn", then "done" {"turn": null, "finished": false, "waiting_for": "human"}. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3310,6 +4123,200 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    handback_api_v1_interviews__interview_id__handback_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                interview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    human_turn_api_v1_interviews__interview_id__human_turn_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                interview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HumanTurnIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TurnOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    invite_api_v1_interviews__interview_id__invites_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                interview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    live_api_v1_interviews__interview_id__live_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                interview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    notes_api_v1_interviews__interview_id__notes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                interview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoteOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_note_api_v1_interviews__interview_id__notes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                interview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoteIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoteOut"];
                 };
             };
             /** @description Validation Error */
@@ -3396,13 +4403,77 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Events "turn" (the stored answer), "token" {text}, "error" {code, message}, and last "done" {turn, finished}. */
+            /** @description Events "turn" (the stored answer), "token" {text}, "error" {code, message}, and last "done" {turn, finished}. While a human interviewer has the seat (docs/realtime.md) the answer is stored and the AI says nothing: "turn", then "done" {"turn": null, "finished": false, "waiting_for": "human"}. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "text/event-stream": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    takeover_api_v1_interviews__interview_id__takeover_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                interview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    accept_api_v1_invites_accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptOut"];
                 };
             };
             /** @description Validation Error */
@@ -3433,6 +4504,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProgressOut"];
                 };
+            };
+            /** @description Unchanged since the ETag sent in If-None-Match. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -3699,6 +4777,88 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SearchHit"][];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    config_api_v1_rtc_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RTCConfigOut"];
+                };
+            };
+        };
+    };
+    offer_api_v1_rtc_offer_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OfferIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnswerOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    hang_up_api_v1_rtc__pc_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pc_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -4005,6 +5165,13 @@ export interface operations {
                     "application/json": components["schemas"]["AnalyticsOut"];
                 };
             };
+            /** @description Unchanged since the ETag sent in If-None-Match. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     list_applications_api_v1_tracker_applications_get: {
@@ -4026,6 +5193,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ApplicationOut"][];
                 };
+            };
+            /** @description Unchanged since the ETag sent in If-None-Match. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -4137,6 +5311,37 @@ export interface operations {
             };
         };
     };
+    prepare_application_api_v1_tracker_applications__application_id__prep_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrepOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     board_api_v1_tracker_board_get: {
         parameters: {
             query?: never;
@@ -4154,6 +5359,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["BoardOut"];
                 };
+            };
+            /** @description Unchanged since the ETag sent in If-None-Match. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -4178,6 +5390,186 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EmailOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_jobs_api_v1_tracker_jobs_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPostingOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_jobs_api_v1_tracker_jobs_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_jobs_api_v1_tracker_jobs_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobImportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_job_import_api_v1_tracker_jobs_imports__import_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobImportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    notification_preferences_api_v1_tracker_notifications_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferenceOut"];
+                };
+            };
+        };
+    };
+    set_notification_preferences_api_v1_tracker_notifications_preferences_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPreferenceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferenceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    recommendations_api_v1_tracker_recommendations_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecommendationsOut"];
                 };
             };
             /** @description Validation Error */
@@ -4248,6 +5640,7 @@ export interface operations {
         parameters: {
             query: {
                 token: string;
+                kind?: "reminders" | "notices" | "digest";
             };
             header?: never;
             path?: never;
@@ -4547,6 +5940,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Unchanged since the ETag sent in If-None-Match. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_me_api_v1_users_me_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteAccountIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    change_password_api_v1_users_me_password_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -75,7 +75,7 @@ export const tokenStore = {
 // Several requests may hit 401 at once; they share one refresh call.
 let refreshing: Promise<boolean> | null = null;
 
-function refreshTokens(): Promise<boolean> {
+export function refreshTokens(): Promise<boolean> {
   refreshing ??= (async () => {
     const current = tokenStore.get();
     if (!current) return false;

@@ -8,8 +8,9 @@ export interface StreamHandlers {
   onTurn?: (turn: Turn) => void;
   /** A piece of the interviewer's reply. */
   onToken: (text: string) => void;
-  /** The interviewer's stored reply; finished means there are no more questions. */
-  onDone: (turn: Turn, finished: boolean) => void;
+  /** The interviewer's stored reply; finished means there are no more questions. No turn (null)
+   * while a human interviewer has the seat: their question comes through the live room. */
+  onDone: (turn: Turn | null, finished: boolean, waitingFor?: string) => void;
 }
 
 export type StreamAction = { kind: "start" } | { kind: "answer"; text: string };
@@ -47,8 +48,8 @@ export async function streamInterview(
         handlers.onToken((data as { text: string }).text);
         break;
       case "done": {
-        const done = data as { turn: Turn; finished: boolean };
-        handlers.onDone(done.turn, done.finished);
+        const done = data as { turn: Turn | null; finished: boolean; waiting_for?: string };
+        handlers.onDone(done.turn ?? null, done.finished, done.waiting_for);
         return;
       }
       case "error": {

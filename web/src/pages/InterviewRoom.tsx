@@ -1,13 +1,20 @@
-// The interview itself: the transcript, the interviewer's reply streamed as it is written, the answer box.
+// The interview itself: the transcript, the interviewer's reply streamed as it is written, the answer box;
+// or the voice room (VoicePanel) instead of the box. The live room (Socket.IO) brings what others
+// add — a human interviewer's question, voice turns — and who has the interviewer's seat.
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { CodePanel, type CodeLanguage } from "../components/CodePanel";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { InvitePanel } from "../components/InvitePanel";
+import { VoicePanel } from "../components/VoicePanel";
 import { ApiError, api, messageOf, unwrap } from "../lib/client";
 import { KIND_LABEL } from "../lib/format";
 import { streamInterview, type StreamAction } from "../lib/interviewStream";
+import { live } from "../lib/live";
+import type { RoomEvent } from "../lib/roomSeq";
 import type { InterviewOut, Turn } from "../lib/types";
+import { useLiveRoom } from "../lib/useLiveRoom";
 import { LANGUAGE_LABEL, PERSONA_LABEL } from "./NewInterview";
 
 export function InterviewRoom() {
@@ -23,6 +30,10 @@ export function InterviewRoom() {
   const [ending, setEnding] = useState(false);
   const [answer, setAnswer] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [mode, setMode] = useState<"text" | "voice">("text");
+  const [voiceNotice, setVoiceNotice] = useState<string | null>(null);
+  const [waitingForHuman, setWaitingForHuman] = useState(false);
+  const [controller, setController] = useState<"ai" | "human" | null>(null);
   const started = useRef(false);
   const pendingRef = useRef<string | null>(null);
   const abort = useRef<AbortController | null>(null);
@@ -33,7 +44,7 @@ export function InterviewRoom() {
     const detail = await unwrap(api.GET("/api/v1/interviews/{interview_id}", { params: { path: { interview_id: id } } }));
     setInterview(detail);
     setTargets(detail.targets ?? []);
-    setTurns(detail.turns);
+    setTurns((ts) => mergeTurns(detail.turns, ts.filter((t) => t.seq > lastSeqOf(detail.turns))));
     // After a reload the stream's "finished" flag is gone; the closing remark says the same.
     const last = detail.turns[detail.turns.length - 1];
     setFinished(last?.speaker === "interviewer" && last.kind === "closing");
@@ -55,12 +66,14 @@ export function InterviewRoom() {
             onTurn: (turn) => {
               pendingRef.current = null;
               setPendingAnswer(null);
-              setTurns((ts) => [...ts, turn]);
+              setTurns((ts) => mergeTurns(ts, [turn]));
             },
             onToken: (text) => setStreamed((s) => (s ?? "") + text),
-            onDone: (turn, isFinished) => {
+            onDone: (turn, isFinished, waitingFor) => {
               setStreamed(null);
-              setTurns((ts) => [...ts, turn]);
+              if (turn) setTurns((ts) => mergeTurns(ts, [turn]));
+              // A human has the seat: their question comes through the live room.
+              setWaitingForHuman(!turn && waitingFor === "human");
               setFinished(isFinished);
               // The turn is stored: the next answer may go now, not after the refresh below.
               setStreaming(false);
@@ -103,6 +116,29 @@ export function InterviewRoom() {
       .catch((err: unknown) => setError(messageOf(err)));
     return () => abort.current?.abort();
   }, [load, run]);
+
+  // Turns stored by someone else (a human interviewer, the voice pipeline) arrive through the room.
+  const onRoomEvent = useCallback((ev: RoomEvent) => {
+    if (ev.event === "transcript.final" && ev.data.turn && typeof ev.data.turn === "object") {
+      const turn = ev.data.turn as Turn;
+      if (typeof turn.seq !== "number") return;
+      setTurns((ts) => mergeTurns(ts, [turn]));
+      if (turn.speaker === "interviewer") setWaitingForHuman(false);
+    } else if (ev.event === "role" && (ev.data.role === "ai" || ev.data.role === "human")) {
+      setController(ev.data.role);
+    } else if (ev.event === "state" && ev.data.state === "finished") {
+      setFinished(true);
+    }
+  }, []);
+  const room = useLiveRoom(id, { onEvent: onRoomEvent, onIncomplete: () => void load().catch(() => undefined) });
+
+  useEffect(() => {
+    // Who has the interviewer's seat now; later changes come as `role` events.
+    live
+      .state(id)
+      .then((state) => setController((c) => c ?? state.controller))
+      .catch(() => undefined);
+  }, [id]);
 
   useEffect(() => {
     bottom.current?.scrollIntoView?.({ block: "end" });
@@ -172,6 +208,23 @@ export function InterviewRoom() {
             {PERSONA_LABEL[interview.persona]} interviewer · {LANGUAGE_LABEL[interview.language]}
           </p>
         </div>
+        <div className="row">
+          {controller && (
+            <span className="badge seat" data-seat={controller} aria-label="Who is interviewing">
+              {controller === "human" ? "Human interviewer" : "AI interviewer"}
+            </span>
+          )}
+          {!ended && (
+            <button
+              type="button"
+              onClick={() => {
+                setVoiceNotice(null);
+                setMode((m) => (m === "voice" ? "text" : "voice"));
+              }}
+            >
+              {mode === "voice" ? "Text mode" : "Voice"}
+            </button>
+          )}
         {ended ? (
           <Link to={`/interviews/${id}/report`} className="button primary">
             View report
@@ -186,7 +239,28 @@ export function InterviewRoom() {
             {ending ? "Ending…" : "End interview"}
           </button>
         )}
+        </div>
       </header>
+
+      {voiceNotice && (
+        <p className="notice" role="status" data-testid="voice-fallback">
+          {voiceNotice}
+        </p>
+      )}
+
+      {mode === "voice" && !ended && (
+        <VoicePanel
+          interviewId={id}
+          captions={room.captions}
+          speaking={room.speaking}
+          seat="candidate"
+          onFallback={(message) => {
+            setMode("text");
+            setVoiceNotice(message);
+          }}
+          onHangup={() => setMode("text")}
+        />
+      )}
 
       {targets.length > 0 && (
         <aside className="targets card" aria-label="What this interview practises">
@@ -204,7 +278,13 @@ export function InterviewRoom() {
           <p className="muted">The interviewer is getting ready…</p>
         )}
         {turns.map((turn) => (
-          <Message key={turn.seq} speaker={turn.speaker} text={turn.text} provenance={turn.provenance} />
+          <Message
+            key={turn.seq}
+            speaker={turn.speaker}
+            text={turn.text}
+            provenance={turn.provenance}
+            human={(turn as { role?: string | null }).role === "human"}
+          />
         ))}
         {pendingAnswer !== null && <Message speaker="candidate" text={pendingAnswer} pending />}
         {streamed !== null && <Message speaker="interviewer" text={streamed} pending />}
@@ -212,6 +292,11 @@ export function InterviewRoom() {
       </div>
 
       <ErrorMessage error={error} />
+      {waitingForHuman && !finished && (
+        <p className="notice" role="status">
+          A human interviewer has the seat; their next question will appear here.
+        </p>
+      )}
       {finished && !ended && (
         <p className="notice" role="status">
           That was the last question. End the interview to get your report.
@@ -228,7 +313,7 @@ export function InterviewRoom() {
         />
       )}
 
-      {!ended && (
+      {!ended && mode === "text" && (
         <form className="answer" onSubmit={send}>
           <label htmlFor="answer" className="sr-only">
             Your answer
@@ -249,8 +334,20 @@ export function InterviewRoom() {
           </button>
         </form>
       )}
+      {!ended && <InvitePanel interviewId={id} />}
     </main>
   );
+}
+
+/** Turns by their number, once each: the stream, the live room and a reload may all bring one. */
+function mergeTurns(current: Turn[], incoming: Turn[]): Turn[] {
+  const bySeq = new Map(current.map((t) => [t.seq, t]));
+  for (const t of incoming) bySeq.set(t.seq, t);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function lastSeqOf(turns: Turn[]): number {
+  return turns.length ? Math.max(...turns.map((t) => t.seq)) : -1;
 }
 
 type Provenance = NonNullable<Turn["provenance"]>;
@@ -262,13 +359,15 @@ function Message({
   text,
   pending,
   provenance,
+  human,
 }: {
   speaker: string;
   text: string;
   pending?: boolean;
   provenance?: Provenance;
+  human?: boolean;
 }) {
-  const who = speaker === "interviewer" ? "Interviewer" : "You";
+  const who = speaker === "interviewer" ? (human ? "Interviewer (human)" : "Interviewer") : "You";
   return (
     <article className={`msg msg-${speaker}${pending ? " msg-pending" : ""}`} aria-label={`${who} says`}>
       <span className="msg-who">{who}</span>

@@ -6,6 +6,7 @@ import { Link, useParams } from "react-router-dom";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { RadarChart } from "../components/RadarChart";
 import { API_BASE, ApiError, api, authFetch, errorFromResponse, messageOf, unwrap } from "../lib/client";
+import { formatScores, type Note } from "../lib/live";
 import type { Report, ReportItem } from "../lib/types";
 import { usePolling } from "../lib/usePolling";
 
@@ -105,6 +106,7 @@ function ReadyReport({ report, interviewId }: { report: Report; interviewId: str
           </div>
         </section>
       )}
+      <InterviewerNotes notes={(report as { interviewer_notes?: Note[] }).interviewer_notes ?? []} />
       <h2>Your answers</h2>
       {report.items.length === 0 && <p className="muted">No answers were scored.</p>}
       <ol className="items">
@@ -113,6 +115,24 @@ function ReadyReport({ report, interviewId }: { report: Report; interviewId: str
         ))}
       </ol>
     </>
+  );
+}
+
+/** What an invited human interviewer wrote and scored (issue 5); absent when nobody was invited. */
+function InterviewerNotes({ notes }: { notes: Note[] }) {
+  if (notes.length === 0) return null;
+  return (
+    <section className="card" aria-label="The human interviewer's notes">
+      <h2>The human interviewer's notes</h2>
+      <ul className="note-list">
+        {notes.map((n, i) => (
+          <li key={n.id ?? i}>
+            {n.text}
+            {formatScores(n.scores) && <span className="muted small"> ({formatScores(n.scores)})</span>}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
