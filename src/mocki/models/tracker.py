@@ -26,6 +26,7 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.sql.expression import true
 
 from mocki.models.base import Base, IdMixin, TimestampMixin, UTCDateTime
 
@@ -152,6 +153,10 @@ class Application(IdMixin, TimestampMixin, Base):
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    # The mock interview made to prepare for this application's interview or assessment (tracker/prep.py).
+    prep_interview_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("interviews.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class ApplicationEvent(IdMixin, Base):
@@ -203,6 +208,10 @@ class Todo(IdMixin, TimestampMixin, Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(8), default="todo", index=True)  # todo | done
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The prep mock interview an interview or assessment todo links to.
+    interview_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("interviews.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class Reminder(IdMixin, Base):
@@ -230,3 +239,54 @@ class ReminderPreference(Base):
     )
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Status-change notices and the weekly digest (tracker/notices.py, tracker/digest.py).
+    notices_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    digest_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When the digest goes out, in the user's own time zone: 0 = Monday.
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    digest_hour: Mapped[int] = mapped_column(Integer, default=8, server_default="8")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+
+
+class StatusChange(IdMixin, Base):
+    """An application's status moved because of an analysed email (or by hand): what notices list.
+
+    `notification_id` is set when a notice claims the change (a compare-and-set on null), so a
+    change is in at most one notice."""
+
+    __tablename__ = "status_changes"
+    __table_args__ = (Index("ix_status_changes_pending", "notification_id", "sync_id"),)
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    sync_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("mail_syncs.id", ondelete="SET NULL"), nullable=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(32), nullable=True)  # null: a new application
+    to_status: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), default="email")  # email | manual
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    notification_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("notifications.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Notification(IdMixin, Base):
+    """One notice or digest, claimed (inserted, unique per user, kind and key) before it is sent.
+
+    Keys: `notice` → `sync:<id>` or `change:<id>`; `digest` → the ISO week (`2026-W48`). A failed
+    send deletes the row (and frees its changes) so the next beat run tries again."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("owner_id", "kind", "key", name="uq_notifications_owner_kind_key"),)
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # notice | digest
+    key: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed | sent | skipped
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -10,6 +10,7 @@ from celery import Celery
 from celery.signals import celeryd_after_setup, task_revoked
 from kombu import Queue  # type: ignore[attr-defined]
 
+from mocki.core.logging import install_redaction
 from mocki.settings import Settings, get_settings
 from mocki.tasks import reliability
 from mocki.tasks.beat import LOCK_KEY
@@ -19,7 +20,10 @@ from mocki.tasks.names import (
     PRIORITY_NORMAL,
     PRUNE,
     QUEUE_IO,
+    SCHEDULE_SYNCS,
+    SEND_DIGESTS,
     SEND_DUE_REMINDERS,
+    SEND_NOTICES,
     TASK_QUEUES,
     base_queue,
     high_queue,
@@ -33,10 +37,28 @@ log = logging.getLogger(__name__)
 DEFAULT_VISIBILITY_TIMEOUT_S = 2000
 PRUNE_EVERY = timedelta(hours=6)
 REMINDERS_EVERY = timedelta(minutes=1)
+NOTICES_EVERY = timedelta(minutes=1)
+DIGESTS_EVERY = timedelta(minutes=15)
+
+
+def _sync_schedule(settings: Settings) -> dict[str, Any]:
+    """The periodic mail sync, unless `tracker.sync_every_minutes` is 0; it expires within its interval."""
+    every = settings.tracker.sync_every_minutes
+    if not every:
+        return {}
+    expires = max(30.0, every * 60 - 10)
+    return {
+        SCHEDULE_SYNCS: {
+            "task": SCHEDULE_SYNCS,
+            "schedule": timedelta(minutes=every),
+            "options": {"expires": expires},
+        }
+    }
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
+    install_redaction()  # workers log task arguments and errors: no secret may reach those lines
     tasks = settings.tasks
     visibility = tasks.visibility_timeout_s or DEFAULT_VISIBILITY_TIMEOUT_S
     transport: dict[str, Any] = {
@@ -87,6 +109,9 @@ def make_celery(settings: Settings | None = None) -> Celery:
                 "schedule": REMINDERS_EVERY,
                 "options": {"expires": 50},
             },
+            SEND_NOTICES: {"task": SEND_NOTICES, "schedule": NOTICES_EVERY, "options": {"expires": 50}},
+            SEND_DIGESTS: {"task": SEND_DIGESTS, "schedule": DIGESTS_EVERY, "options": {"expires": 600}},
+            **_sync_schedule(settings),
         },
         # Read by tasks/routing.py and tasks/beat.py.
         mocki_lanes=tasks.lanes,

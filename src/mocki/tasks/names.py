@@ -27,6 +27,10 @@ PRUNE = "tasks.prune"  # io, beat: old idempotency markers and resolved dead let
 SYNC_MAILBOX = "tracker.sync_mailbox"  # read a mailbox's new mail batch by batch
 ANALYSE_EMAILS = "tracker.analyse_emails"  # status, fields and timeline of stored emails
 SEND_DUE_REMINDERS = "tracker.send_due_reminders"  # beat, every minute: follow-ups, deadline mail
+SEND_NOTICES = "tracker.send_notices"  # beat, every minute: one status-change notice per finished sync
+SEND_DIGESTS = "tracker.send_digests"  # beat, every 15 minutes: weekly digests whose slot is open
+SCHEDULE_SYNCS = "tracker.schedule_syncs"  # beat, every tracker.sync_every_minutes: incremental syncs
+EMBED_JOBS = "tracker.embed_jobs"  # embed an imported job catalogue's postings, batch by batch
 # --- end tracker ---
 
 # The pool each task belongs to; the lane is chosen per send (tasks/routing.py).
@@ -40,6 +44,10 @@ TASK_QUEUES: dict[str, str] = {
     SYNC_MAILBOX: QUEUE_IO,
     ANALYSE_EMAILS: QUEUE_IO,
     SEND_DUE_REMINDERS: QUEUE_IO,
+    SEND_NOTICES: QUEUE_IO,
+    SEND_DIGESTS: QUEUE_IO,
+    SCHEDULE_SYNCS: QUEUE_IO,
+    EMBED_JOBS: QUEUE_IO,
 }
 
 CELERY_APP = "mocki.tasks.celery_app:celery_app"

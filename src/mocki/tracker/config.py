@@ -47,3 +47,16 @@ class TrackerSettings(BaseModel):
     mail_from: str = "MOCKI <mocki@localhost>"
     # Where the unsubscribe link points (the api's public address).
     public_url: str = "http://127.0.0.1:8765"
+    # Outgoing mail (reminders, status notices, the weekly digest): SMTP above, or Resend's
+    # HTTP API with an API key (`resend_base_url` points it elsewhere, e.g. a test server).
+    mail_provider: Literal["smtp", "resend"] = "smtp"
+    resend_api_key: str = ""
+    resend_base_url: str = ""
+    # Status notices only for changes whose email is at most this old: importing a year of mail
+    # is no news (0: every change).
+    notice_max_age_days: int = Field(default=14, ge=0)
+    # Beat: an incremental sync of every connected mailbox this often (0: never).
+    sync_every_minutes: float = Field(default=30.0, ge=0)
+    # IMAP over SSL/STARTTLS: a PEM file of extra CA certificates to trust (a self-signed or
+    # company CA), besides the system's.
+    imap_ca_file: str = ""

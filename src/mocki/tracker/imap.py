@@ -48,6 +48,26 @@ class ImapConfig:
         )
 
 
+def tls_context(ca_file: str = "") -> ssl.SSLContext:
+    """Certificates checked against the system's CAs, plus those in `ca_file` (PEM) when given."""
+    context = ssl.create_default_context()
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise MailSourceError(f"The IMAP CA file {ca_file!r} could not be read: {exc}") from exc
+    return context
+
+
+def _untrusted(config: ImapConfig, exc: ssl.SSLCertVerificationError) -> MailSourceError:
+    reason = exc.verify_message or str(exc)
+    return MailSourceError(
+        f"The IMAP server {config.host}:{config.port} presented a TLS certificate that cannot be trusted "
+        f"({reason}). Use the server's proper host name, or, for a server with its own certificate "
+        "authority, ask the operator to set MOCKI_TRACKER__IMAP_CA_FILE."
+    )
+
+
 def connect(
     config: ImapConfig, password: str, *, timeout_s: float, ssl_context: ssl.SSLContext | None = None
 ) -> IMAPClient:
@@ -61,14 +81,24 @@ def connect(
             ssl_context=context,
             timeout=timeout_s,
         )
+    except ssl.SSLCertVerificationError as exc:
+        raise _untrusted(config, exc) from exc
     except _NETWORK_ERRORS as exc:
         raise MailSourceError(f"Could not reach the IMAP server {config.host}:{config.port}: {exc}") from exc
     try:
         if config.security == "starttls":
             client.starttls(context)
         client.login(config.username, password)
-    except LoginError as exc:
+    except ssl.SSLCertVerificationError as exc:
         _logout(client)
+        raise _untrusted(config, exc) from exc
+    except LoginError as exc:
+        plain_refused = config.security == "none" and _login_disabled(client)
+        _logout(client)
+        if plain_refused:
+            raise MailSourceError(
+                f"The IMAP server {config.host} accepts sign-in only over TLS: use security ssl or starttls."
+            ) from exc
         raise MailSourceError(
             "The IMAP server refused the user name or password (for Gmail and Outlook, use an app password)."
         ) from exc
@@ -80,15 +110,25 @@ def connect(
     return client
 
 
+def _login_disabled(client: IMAPClient) -> bool:
+    """The server announced LOGINDISABLED: no sign-in before STARTTLS."""
+    try:
+        return b"LOGINDISABLED" in client.capabilities()
+    except Exception:  # a dying connection: the generic message will do
+        return False
+
+
 def _logout(client: IMAPClient) -> None:
     # Closing a broken connection may fail too; there is nothing to save.
     with contextlib.suppress(Exception):
         client.logout()
 
 
-def check_account(config: ImapConfig, password: str, *, timeout_s: float) -> list[str]:
+def check_account(
+    config: ImapConfig, password: str, *, timeout_s: float, ssl_context: ssl.SSLContext | None = None
+) -> list[str]:
     """Sign in and check the folders exist; returns the folders on the server."""
-    client = connect(config, password, timeout_s=timeout_s)
+    client = connect(config, password, timeout_s=timeout_s, ssl_context=ssl_context)
     try:
         names = [name for _flags, _delimiter, name in client.list_folders()]
     except _NETWORK_ERRORS as exc:

@@ -197,13 +197,16 @@ class StructuredLLM:
         }
         # The SDK's overloads cannot check a params dict; the endpoint validates it.
         completions: Any = self._client.chat.completions
+        # The mode this call asked in: concurrent calls refused together must each retry, even
+        # after the first of them has switched the shared mode.
+        asked = self._mode
         try:
             return await completions.create(response_format=self._format(), **params)
         except openai.APIStatusError as exc:
             # llama.cpp-style servers take a schema inside json_object instead (llama-cpp-python's
             # answers a json_schema request with a 500 naming the field).
             refused = "response_format" in str(exc) or "json_schema" in str(exc)
-            if self._mode != "json_schema" or not (exc.status_code in (400, 422) or refused):
+            if asked != "json_schema" or not (exc.status_code in (400, 422) or refused):
                 raise
             self._mode = "json_object"
             return await completions.create(response_format=self._format(), **params)

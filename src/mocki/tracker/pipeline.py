@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from celery import Celery
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
@@ -25,7 +26,7 @@ from mocki.llm import usage as llm_usage
 from mocki.llm.base import Usage
 from mocki.models.tracker import Email, MailAccount, MailSync
 from mocki.settings import Settings
-from mocki.tracker import timeline, todos
+from mocki.tracker import prep, timeline, todos
 from mocki.tracker.analysis import MailInput
 from mocki.tracker.crypto import CredentialsUnreadable, seal, unseal
 from mocki.tracker.parsing import MalformedMessage, ParsedEmail, parse_message
@@ -228,8 +229,12 @@ async def save_analyses(
     results: list[tuple[uuid.UUID, dict[str, Any]]],
     usages: list[Usage],
     owner_id: uuid.UUID | None,
+    *,
+    celery: Celery | None = None,
 ) -> int:
-    """Write each analysis if its email is still pending, with its event; returns how many were written.
+    """Write each analysis if its email is still pending, with its event, its todo and (for an
+    invitation) its prep interview; returns how many were written. `celery` indexes a job
+    description made for a prep (None: not indexed).
 
     Emails are placed in company order, so concurrent tasks lock applications in the same order."""
     written = 0
@@ -250,7 +255,9 @@ async def save_analyses(
                 select(Email).where(Email.id == email_id).execution_options(populate_existing=True)
             )
         ).scalar_one()
-        await todos.add_for_event(session, await timeline.place(session, email, analysis))
+        event = await timeline.place(session, email, analysis)
+        await todos.add_for_event(session, event)
+        await prep.for_event(session, event, celery=celery)
     for usage in usages:
         llm_usage.record(session, usage, purpose="tracker.analyse", user_id=owner_id)
     if sync_id is not None and written:

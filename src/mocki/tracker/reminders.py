@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import smtplib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mocki.core.db import session_scope
 from mocki.core.timeutil import as_utc, utcnow
 from mocki.models.tracker import Reminder, ReminderPreference, Todo
-from mocki.tracker import todos
+from mocki.tracker import mailer, todos
 from mocki.tracker.config import TrackerSettings
 from mocki.tracker.timeline import insert_for
 from mocki.users import repository as users
@@ -62,7 +61,11 @@ async def preference(session: AsyncSession, owner_id: uuid.UUID) -> ReminderPref
     """The user's row, made on first use (reminders on, a fresh unsubscribe secret)."""
     pref = await session.get(ReminderPreference, owner_id)
     if pref is None:
-        values = {"owner_id": owner_id, "enabled": True, "unsubscribe_token": secrets.token_urlsafe(32)}
+        values = {
+            "owner_id": owner_id, "enabled": True, "unsubscribe_token": secrets.token_urlsafe(32),
+            "notices_enabled": True, "digest_enabled": True, "digest_weekday": 0, "digest_hour": 8,
+            "timezone": "UTC",
+        }  # fmt: skip
         stmt = insert_for(session)(ReminderPreference).values(**values)
         await session.execute(stmt.on_conflict_do_nothing(index_elements=["owner_id"]))
         pref = await session.get(ReminderPreference, owner_id)
@@ -70,17 +73,25 @@ async def preference(session: AsyncSession, owner_id: uuid.UUID) -> ReminderPref
     return pref
 
 
-async def unsubscribe(session: AsyncSession, token: str) -> bool:
+# What an unsubscribe link turns off: its `kind` names the preference's switch.
+UNSUBSCRIBE_KINDS = {"reminders": "enabled", "notices": "notices_enabled", "digest": "digest_enabled"}
+
+
+async def unsubscribe(
+    session: AsyncSession, token: str, kind: str = "reminders"
+) -> ReminderPreference | None:
+    """Turn off one kind of mail for the link's owner; None for an unknown token."""
     stmt = select(ReminderPreference).where(ReminderPreference.unsubscribe_token == token)
     pref = (await session.execute(stmt)).scalar_one_or_none()
     if pref is None:
-        return False
-    pref.enabled = False
-    return True
+        return None
+    setattr(pref, UNSUBSCRIBE_KINDS[kind], False)
+    return pref
 
 
-def unsubscribe_url(config: TrackerSettings, token: str) -> str:
-    return config.public_url.rstrip("/") + UNSUBSCRIBE_PATH + "?" + urlencode({"token": token})
+def unsubscribe_url(config: TrackerSettings, token: str, kind: str = "reminders") -> str:
+    query = {"token": token} if kind == "reminders" else {"token": token, "kind": kind}
+    return config.public_url.rstrip("/") + UNSUBSCRIBE_PATH + "?" + urlencode(query)
 
 
 # ----------------------------------------------------------------------------------- selection
@@ -128,22 +139,11 @@ def compose(config: TrackerSettings, to: str, todo: Todo, kind: str, token: str)
     body = [f"{todo.title}", f"Due {when} ({lead})."]
     if todo.link:
         body.append(f"Link: {todo.link}")
+    if todo.interview_id:  # the prep mock interview made from the invitation (tracker/prep.py)
+        body.append(f"Practise first: {config.public_url.rstrip('/')}/interviews/{todo.interview_id}")
     body += ["", f"Stop these reminders: {link}"]
     msg.set_content("\n".join(body) + "\n")
     return msg
-
-
-def smtp_send(config: TrackerSettings, msg: EmailMessage) -> None:
-    """Blocking SMTP delivery (run in a thread); with no server configured the message is logged."""
-    if not config.smtp_host:
-        log.info("reminder (no SMTP server configured):\n%s", msg)
-        return
-    with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=30) as smtp:
-        if config.smtp_starttls:
-            smtp.starttls()
-        if config.smtp_username:
-            smtp.login(config.smtp_username, config.smtp_password)
-        smtp.send_message(msg)
 
 
 async def _send_one(
@@ -162,8 +162,9 @@ async def _send_one(
             reminder.status, reminder.error = "failed", "todo or user gone"
             return False
         try:
-            await asyncio.to_thread(smtp_send, config, compose(config, user.email, todo, item.kind, token))
-        except (OSError, smtplib.SMTPException) as exc:
+            msg = compose(config, user.email, todo, item.kind, token)
+            await asyncio.to_thread(mailer.deliver, config, msg, f"reminder:{item.todo_id}:{item.kind}")
+        except mailer.MailNotSent as exc:
             reminder.status, reminder.error = "failed", str(exc)[:1000]
             log.warning("reminder %s/%s not sent: %s", item.todo_id, item.kind, exc)
             return False

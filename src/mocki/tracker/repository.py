@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
+from mocki.models.jobs import SHARED_SCOPE, JobImport, JobPosting
 from mocki.models.tracker import Application, ApplicationEvent, Email, MailAccount, MailSync
 
 
@@ -57,9 +58,11 @@ async def syncs(session: AsyncSession, owner_id: uuid.UUID, limit: int) -> Seque
 
 
 async def application(
-    session: AsyncSession, owner_id: uuid.UUID, application_id: uuid.UUID
+    session: AsyncSession, owner_id: uuid.UUID, application_id: uuid.UUID, *, for_update: bool = False
 ) -> Application | None:
     stmt = select(Application).where(Application.id == application_id, Application.owner_id == owner_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -121,3 +124,22 @@ async def threads(
         {"thread_key": key, "emails": count, "last_at": last, "subject": subject or ""}
         for key, count, last, subject in (await session.execute(stmt)).all()
     ]
+
+
+async def job_import(session: AsyncSession, owner_id: uuid.UUID, import_id: uuid.UUID) -> JobImport | None:
+    stmt = select(JobImport).where(JobImport.id == import_id, JobImport.owner_id == owner_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def job_postings(
+    session: AsyncSession, owner_id: uuid.UUID, limit: int, offset: int
+) -> Sequence[JobPosting]:
+    """The user's postings and the shared ones, newest first."""
+    stmt = (
+        select(JobPosting)
+        .where(or_(JobPosting.scope == str(owner_id), JobPosting.scope == SHARED_SCOPE))
+        .order_by(JobPosting.posted_at.desc().nulls_last(), JobPosting.created_at.desc(), JobPosting.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return (await session.execute(stmt)).scalars().all()

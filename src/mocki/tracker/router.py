@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from redis.asyncio import Redis
 
 from mocki.auth.deps import CurrentUser
+from mocki.cache.reads import NOT_MODIFIED, json_response, list_adapter_of
 from mocki.deps import CeleryDep, SessionDep, SettingsDep
 from mocki.documents.service import read_limited
+from mocki.retrieval.embeddings import Embedder
+from mocki.security import audit
 from mocki.security.ratelimit import llm_limit
 from mocki.tracker import service
 from mocki.tracker.schemas import (
@@ -29,6 +32,12 @@ from mocki.tracker.schemas import (
     GmailAuthorizeOut,
     GmailCallbackIn,
     ImapAccountIn,
+    JobImportOut,
+    JobPostingOut,
+    NotificationPreferenceIn,
+    NotificationPreferenceOut,
+    PrepOut,
+    RecommendationsOut,
     ReminderPreferenceIn,
     ReminderPreferenceOut,
     SyncOut,
@@ -37,6 +46,7 @@ from mocki.tracker.schemas import (
     TodoOut,
     TodoPatch,
     TodoStatus,
+    UnsubscribeKind,
 )
 
 router = APIRouter(prefix="/tracker", tags=["tracker"])
@@ -47,6 +57,11 @@ def _redis(request: Request) -> Redis[bytes]:
     return redis
 
 
+def _embedder(request: Request) -> Embedder:
+    embedder: Embedder = request.app.state.embedder
+    return embedder
+
+
 # ------------------------------------------------------------------------------------ accounts
 
 
@@ -55,7 +70,9 @@ async def add_imap_account(
     body: ImapAccountIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> AccountOut:
     """Connect an IMAP mailbox (an app password for Gmail, Outlook, Fastmail); checked by signing in once."""
-    return AccountOut.model_validate(await service.add_imap_account(session, settings, user.id, body))
+    account = await service.add_imap_account(session, settings, user.id, body)
+    audit.record(session, user.id, audit.MAIL_CONNECTED, target_type="mail_account", target_id=account.id)
+    return AccountOut.model_validate(account)
 
 
 @router.post("/accounts/gmail/authorize", response_model=GmailAuthorizeOut)
@@ -73,6 +90,7 @@ async def gmail_callback(
 ) -> AccountOut:
     """Finish the consent with the `code` and `state` Google sent back to the web app."""
     account = await service.gmail_callback(session, _redis(request), settings, user.id, body.code, body.state)
+    audit.record(session, user.id, audit.MAIL_CONNECTED, target_type="mail_account", target_id=account.id)
     return AccountOut.model_validate(account)
 
 
@@ -98,6 +116,7 @@ async def revoke_account(
     account_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> AccountOut:
     """Delete the stored password or tokens (Gmail: also revoked at Google); the emails read stay."""
+    audit.record(session, user.id, audit.MAIL_REVOKED, target_type="mail_account", target_id=account_id)
     return AccountOut.model_validate(await service.revoke_account(session, settings, user.id, account_id))
 
 
@@ -106,6 +125,7 @@ async def delete_account(
     account_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     await service.delete_account(session, settings, user.id, account_id)
+    audit.record(session, user.id, audit.MAIL_DELETED, target_type="mail_account", target_id=account_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -159,13 +179,18 @@ async def get_sync(sync_id: uuid.UUID, user: CurrentUser, session: SessionDep) -
 # -------------------------------------------------------------------------------- applications
 
 
-@router.get("/applications", response_model=list[ApplicationOut])
+@router.get("/applications", response_model=list[ApplicationOut], responses=NOT_MODIFIED)
 async def list_applications(
-    user: CurrentUser, session: SessionDep, status: Annotated[ApplicationStatus | None, Query()] = None
-) -> list[ApplicationOut]:
-    return [
-        ApplicationOut.model_validate(a) for a in await service.list_applications(session, user.id, status)
-    ]
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    status: Annotated[ApplicationStatus | None, Query()] = None,
+) -> Response:
+    # Companies and positions, from the cache (mocki.cache.reads): the JSON as it was stored.
+    if status is None:
+        return json_response(request, await service.applications_json(session, user.id))
+    found = await service.applications_with_status(session, user.id, status)
+    return json_response(request, list_adapter_of(ApplicationOut).dump_json(found))
 
 
 @router.post("/applications", response_model=ApplicationOut, status_code=status.HTTP_201_CREATED)
@@ -193,17 +218,27 @@ async def update_application(
     )
 
 
-@router.get("/board", response_model=BoardOut)
-async def board(user: CurrentUser, session: SessionDep) -> BoardOut:
+@router.post(
+    "/applications/{application_id}/prep", response_model=PrepOut, status_code=status.HTTP_201_CREATED
+)
+async def prepare_application(
+    application_id: uuid.UUID, user: CurrentUser, session: SessionDep, celery: CeleryDep
+) -> PrepOut:
+    """Make the application's prep mock interview now (409 naming it when one is still open)."""
+    interview_id = await service.prepare(session, celery, user.id, application_id)
+    return PrepOut(application_id=application_id, interview_id=interview_id)
+
+
+@router.get("/board", response_model=BoardOut, responses=NOT_MODIFIED)
+async def board(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     """Applications in columns: applied → assessment → interview → offer / rejected."""
-    columns = await service.board(session, user.id)
-    return BoardOut(columns={k: [ApplicationOut.model_validate(a) for a in v] for k, v in columns.items()})
+    return json_response(request, await service.board_json(session, user.id))
 
 
-@router.get("/analytics", response_model=AnalyticsOut)
-async def analytics(user: CurrentUser, session: SessionDep) -> AnalyticsOut:
+@router.get("/analytics", response_model=AnalyticsOut, responses=NOT_MODIFIED)
+async def analytics(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     """Response rate, days to a first response (overall and by company), the active pipeline."""
-    return AnalyticsOut(**await service.analytics(session, user.id))
+    return json_response(request, await service.analytics_json(session, user.id))
 
 
 # -------------------------------------------------------------------------------------- emails
@@ -284,8 +319,71 @@ async def set_reminder_preferences(
 
 @router.get("/reminders/unsubscribe", response_model=ReminderPreferenceOut)
 async def unsubscribe(
-    session: SessionDep, token: Annotated[str, Query(min_length=16, max_length=64)]
+    session: SessionDep,
+    token: Annotated[str, Query(min_length=16, max_length=64)],
+    kind: Annotated[UnsubscribeKind, Query()] = "reminders",
 ) -> ReminderPreferenceOut:
-    """The link in every reminder: turns reminders off without signing in."""
-    await service.unsubscribe_reminders(session, token)
+    """The link in every tracker mail: turns that kind (reminders, notices, digest) off without signing in."""
+    await service.unsubscribe_reminders(session, token, kind)
     return ReminderPreferenceOut(enabled=False)
+
+
+@router.get("/notifications/preferences", response_model=NotificationPreferenceOut)
+async def notification_preferences(user: CurrentUser, session: SessionDep) -> NotificationPreferenceOut:
+    """Deadline reminders, status-change notices and the weekly digest (its weekday and hour)."""
+    return await service.notification_preference(session, user.id)
+
+
+@router.put("/notifications/preferences", response_model=NotificationPreferenceOut)
+async def set_notification_preferences(
+    body: NotificationPreferenceIn, user: CurrentUser, session: SessionDep
+) -> NotificationPreferenceOut:
+    """Change any of them; fields left out keep their value. The digest hour is in `timezone`."""
+    return await service.set_notification_preference(session, user.id, body)
+
+
+# ------------------------------------------------------------------------- jobs, recommendations
+
+
+@router.post("/jobs/import", response_model=JobImportOut, status_code=status.HTTP_202_ACCEPTED)
+async def import_jobs(
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    celery: CeleryDep,
+    file: Annotated[UploadFile, File(description=".jsonl (one posting a line) or .csv with a header")],
+    shared: Annotated[bool, Form(description="admins: share the postings with every user")] = False,
+) -> JobImportOut:
+    """Add postings (title, company, location, description, url, skills, posted_at); bad rows are
+    reported by line and the good ones kept. Poll the import while its postings are embedded."""
+    data = await read_limited(file, settings.documents.max_bytes)
+    job = await service.import_jobs(session, celery, user, file.filename or "", data, shared=shared)
+    return JobImportOut.model_validate(job)
+
+
+@router.get("/jobs/imports/{import_id}", response_model=JobImportOut)
+async def get_job_import(import_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> JobImportOut:
+    return JobImportOut.model_validate(await service.get_job_import(session, user.id, import_id))
+
+
+@router.get("/jobs", response_model=list[JobPostingOut])
+async def list_jobs(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[JobPostingOut]:
+    """Your catalogue and the shared one, newest postings first."""
+    return await service.list_jobs(session, user.id, limit, offset)
+
+
+@router.get("/recommendations", response_model=RecommendationsOut)
+async def recommendations(
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> RecommendationsOut:
+    """Postings ranked for your latest resume, with the skills matched and missing and the resume
+    line that matched best; postings you already applied to are left out."""
+    return await service.recommendations(session, _embedder(request), user.id, limit)

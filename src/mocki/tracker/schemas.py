@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Security = Literal["ssl", "starttls", "none"]
 AccountKind = Literal["imap", "gmail", "upload"]
@@ -126,6 +127,8 @@ class ApplicationOut(BaseModel):
     first_response_at: datetime | None
     last_event_at: datetime | None
     created_at: datetime
+    # The mock interview to prepare with (made from an invitation, or on demand).
+    prep_interview_id: uuid.UUID | None = None
 
 
 class ApplicationDetailOut(ApplicationOut):
@@ -222,6 +225,8 @@ class TodoOut(BaseModel):
     done_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # The prep mock interview of an interview or assessment todo.
+    interview_id: uuid.UUID | None = None
 
 
 class ReminderPreferenceIn(BaseModel):
@@ -232,3 +237,114 @@ class ReminderPreferenceIn(BaseModel):
 class ReminderPreferenceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     enabled: bool
+
+
+# ------------------------------------------------------------------ notices and the weekly digest
+
+UnsubscribeKind = Literal["reminders", "notices", "digest"]
+
+
+class NotificationPreferenceIn(BaseModel):
+    """Which tracker mail you get; fields left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+    reminders: bool | None = None
+    notices: bool | None = None
+    digest: bool | None = None
+    digest_weekday: int | None = Field(default=None, ge=0, le=6, description="0 = Monday")
+    digest_hour: int | None = Field(default=None, ge=0, le=23)
+    timezone: str | None = Field(
+        default=None, min_length=1, max_length=64, description="IANA, e.g. Europe/Berlin"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from exc
+        return value
+
+
+class NotificationPreferenceOut(BaseModel):
+    reminders: bool
+    notices: bool
+    digest: bool
+    digest_weekday: int
+    digest_hour: int
+    timezone: str
+
+
+# ------------------------------------------------------------------------- jobs, recommendations
+
+JobImportStatus = Literal["queued", "embedding", "done", "failed"]
+
+
+class RowProblem(BaseModel):
+    line: int
+    reason: str
+
+
+class JobImportOut(BaseModel):
+    """An import's rows (`added` new, `duplicates`, `invalid` with `problems` by line) and the embedding
+    progress: `embedded` of `added`."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    filename: str
+    shared: bool
+    status: JobImportStatus
+    rows: int
+    added: int
+    duplicates: int
+    invalid: int
+    embedded: int
+    problems: list[RowProblem]
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class JobPostingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    title: str
+    company: str
+    location: str
+    url: str
+    skills: list[str]
+    posted_at: datetime | None
+    shared: bool
+    embedded: bool
+
+
+class ResumeLine(BaseModel):
+    line: int
+    text: str
+
+
+class RecommendationOut(BaseModel):
+    """A posting and why: `score` blends `semantic` (resume lines vs posting) and `skill_overlap`."""
+
+    posting: JobPostingOut
+    score: float
+    semantic: float
+    skill_overlap: float
+    matched_skills: list[str]
+    missing_skills: list[str]
+    best_resume_line: ResumeLine | None
+
+
+class RecommendationsOut(BaseModel):
+    resume_id: uuid.UUID
+    resume_title: str
+    resume_skills: list[str]
+    items: list[RecommendationOut]
+
+
+class PrepOut(BaseModel):
+    application_id: uuid.UUID
+    interview_id: uuid.UUID

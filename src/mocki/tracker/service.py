@@ -16,8 +16,11 @@ from celery import Celery
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mocki.core.errors import Conflict, Invalid, NotFound, TooLarge, Unavailable, UnsupportedMedia
+from mocki.cache.families import ANALYTICS, APPLICATIONS, BOARD
+from mocki.cache.reads import adapter_of, list_adapter_of, read_json
+from mocki.core.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unavailable, UnsupportedMedia
 from mocki.core.timeutil import utcnow
+from mocki.models.jobs import SHARED_SCOPE, JobImport, JobPosting
 from mocki.models.tracker import (
     Application,
     ApplicationEvent,
@@ -27,25 +30,36 @@ from mocki.models.tracker import (
     ReminderPreference,
     Todo,
 )
+from mocki.models.user import User
+from mocki.retrieval.embeddings import Embedder
 from mocki.settings import Settings
 from mocki.tasks import routing
-from mocki.tasks.names import QUEUE_IO, SYNC_MAILBOX
-from mocki.tracker import gmail, reminders, repository, timeline, todos
+from mocki.tasks.names import EMBED_JOBS, QUEUE_IO, SYNC_MAILBOX
+from mocki.tracker import gmail, jobs, prep, recommend, reminders, repository, timeline, todos
 from mocki.tracker.crypto import CredentialsUnreadable
-from mocki.tracker.imap import ImapConfig, check_account
+from mocki.tracker.imap import ImapConfig, check_account, tls_context
 from mocki.tracker.parsing import looks_like_mbox
 from mocki.tracker.pipeline import open_credentials, seal_credentials
 from mocki.tracker.schemas import (
     AccountPatch,
+    AnalyticsOut,
     ApplicationIn,
+    ApplicationOut,
     ApplicationPatch,
+    BoardOut,
     GmailAuthorizeIn,
     ImapAccountIn,
+    JobPostingOut,
+    NotificationPreferenceIn,
+    NotificationPreferenceOut,
+    RecommendationOut,
+    RecommendationsOut,
+    ResumeLine,
     TodoIn,
     TodoPatch,
 )
 from mocki.tracker.sources import MailSourceError
-from mocki.tracker.tasks import SYNC_EXPIRES_S
+from mocki.tracker.tasks import EMBED_JOBS_EXPIRES_S, SYNC_EXPIRES_S
 
 OAUTH_STATE_KEY = "mocki:tracker:oauth:{state}"
 OAUTH_STATE_TTL_S = 600
@@ -75,6 +89,7 @@ async def add_imap_account(
         await asyncio.to_thread(
             check_account, ImapConfig.from_account(config, body.username), body.password,
             timeout_s=min(settings.tracker.imap_timeout_s, 30.0),
+            ssl_context=tls_context(settings.tracker.imap_ca_file),
         )  # fmt: skip
     except MailSourceError as exc:
         raise Invalid(str(exc), code="mail_account_unusable") from exc
@@ -326,6 +341,45 @@ async def list_applications(
     return await repository.applications(session, owner_id, status)
 
 
+# Cached reads (mocki.cache): companies and positions, the board and the analytics, each kept as
+# its response's JSON; timeline.place/edit and prep.create invalidate them (applications_changed).
+
+
+async def _applications_out(session: AsyncSession, owner_id: uuid.UUID) -> list[ApplicationOut]:
+    return [ApplicationOut.model_validate(a) for a in await repository.applications(session, owner_id)]
+
+
+async def applications_json(session: AsyncSession, owner_id: uuid.UUID) -> bytes:
+    return await read_json(
+        session, APPLICATIONS, owner_id, list_adapter_of(ApplicationOut),
+        lambda: _applications_out(session, owner_id),
+    )  # fmt: skip
+
+
+async def applications_with_status(
+    session: AsyncSession, owner_id: uuid.UUID, status: str
+) -> list[ApplicationOut]:
+    """The cached list, filtered: same order as the query with that status (it sorts the same way)."""
+    found = list_adapter_of(ApplicationOut).validate_json(await applications_json(session, owner_id))
+    return [a for a in found if a.status == status]
+
+
+async def board_json(session: AsyncSession, owner_id: uuid.UUID) -> bytes:
+    async def load() -> BoardOut:
+        columns = await board(session, owner_id)
+        out = {k: [ApplicationOut.model_validate(a) for a in v] for k, v in columns.items()}
+        return BoardOut(columns=out)
+
+    return await read_json(session, BOARD, owner_id, adapter_of(BoardOut), load)
+
+
+async def analytics_json(session: AsyncSession, owner_id: uuid.UUID) -> bytes:
+    async def load() -> AnalyticsOut:
+        return AnalyticsOut(**await analytics(session, owner_id))
+
+    return await read_json(session, ANALYTICS, owner_id, adapter_of(AnalyticsOut), load)
+
+
 async def get_application(
     session: AsyncSession, owner_id: uuid.UUID, application_id: uuid.UUID
 ) -> tuple[Application, Sequence[ApplicationEvent]]:
@@ -454,6 +508,109 @@ async def set_reminder_preference(
     return pref
 
 
-async def unsubscribe_reminders(session: AsyncSession, token: str) -> None:
-    if not await reminders.unsubscribe(session, token):
+async def unsubscribe_reminders(session: AsyncSession, token: str, kind: str = "reminders") -> None:
+    if not await reminders.unsubscribe(session, token, kind):
         raise NotFound("This unsubscribe link is not valid.", code="unsubscribe_token_unknown")
+
+
+# ------------------------------------------------------------------ notices and the weekly digest
+
+
+def notification_preference_out(pref: ReminderPreference) -> NotificationPreferenceOut:
+    return NotificationPreferenceOut(
+        reminders=pref.enabled, notices=pref.notices_enabled, digest=pref.digest_enabled,
+        digest_weekday=pref.digest_weekday, digest_hour=pref.digest_hour, timezone=pref.timezone,
+    )  # fmt: skip
+
+
+async def notification_preference(session: AsyncSession, owner_id: uuid.UUID) -> NotificationPreferenceOut:
+    return notification_preference_out(await reminders.preference(session, owner_id))
+
+
+async def set_notification_preference(
+    session: AsyncSession, owner_id: uuid.UUID, body: NotificationPreferenceIn
+) -> NotificationPreferenceOut:
+    pref = await reminders.preference(session, owner_id)
+    columns = {"reminders": "enabled", "notices": "notices_enabled", "digest": "digest_enabled"}
+    for name, value in body.model_dump(exclude_none=True).items():
+        setattr(pref, columns.get(name, name), value)
+    await session.flush()
+    return notification_preference_out(pref)
+
+
+# ------------------------------------------------------------------------- jobs, recommendations
+
+
+async def import_jobs(
+    session: AsyncSession, celery: Celery, user: User, filename: str, data: bytes, *, shared: bool
+) -> JobImport:
+    """Keep the file's good rows (bad ones are reported by line) and embed the new ones on a worker."""
+    if shared and user.role != "admin":
+        raise Forbidden("Only administrators import a catalogue shared with everyone.", code="admin_only")
+    name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:300] or "postings"
+    parsed = await asyncio.to_thread(jobs.parse_catalogue, name, data)
+    job = await jobs.store(session, user.id, name, parsed, shared=shared)
+    if job.added:
+        routing.send_after_commit(
+            session, celery, EMBED_JOBS, [str(job.id)], expires=EMBED_JOBS_EXPIRES_S, owner_id=user.id,
+            queue=QUEUE_IO,
+        )  # fmt: skip
+    return job
+
+
+async def get_job_import(session: AsyncSession, owner_id: uuid.UUID, import_id: uuid.UUID) -> JobImport:
+    job = await repository.job_import(session, owner_id, import_id)
+    if job is None:
+        raise NotFound("No such import.", code="job_import_not_found")
+    return job
+
+
+def _line(best: tuple[int, str] | None) -> ResumeLine | None:
+    return ResumeLine(line=best[0], text=best[1]) if best else None
+
+
+def posting_out(posting: JobPosting) -> JobPostingOut:
+    return JobPostingOut(
+        id=posting.id, title=posting.title, company=posting.company, location=posting.location,
+        url=posting.url, skills=list(posting.skills), posted_at=posting.posted_at,
+        shared=posting.scope == SHARED_SCOPE, embedded=posting.embed_model is not None,
+    )  # fmt: skip
+
+
+async def list_jobs(
+    session: AsyncSession, owner_id: uuid.UUID, limit: int, offset: int
+) -> list[JobPostingOut]:
+    return [posting_out(p) for p in await repository.job_postings(session, owner_id, limit, offset)]
+
+
+async def recommendations(
+    session: AsyncSession, embedder: Embedder, owner_id: uuid.UUID, limit: int
+) -> RecommendationsOut:
+    resume, ranked = await recommend.recommend(session, embedder, owner_id, limit)
+    return RecommendationsOut(
+        resume_id=resume.document_id,
+        resume_title=resume.title,
+        resume_skills=sorted(resume.skills),
+        items=[
+            RecommendationOut(
+                posting=posting_out(r.posting),
+                score=r.score,
+                semantic=r.semantic,
+                skill_overlap=r.skill_overlap,
+                matched_skills=r.matched_skills,
+                missing_skills=r.missing_skills,
+                best_resume_line=_line(r.best_line),
+            )
+            for r in ranked
+        ],
+    )
+
+
+async def prepare(
+    session: AsyncSession, celery: Celery, owner_id: uuid.UUID, application_id: uuid.UUID
+) -> uuid.UUID:
+    """A prep interview for the application now; Conflict naming the open one when it has one."""
+    app = await repository.application(session, owner_id, application_id, for_update=True)
+    if app is None:
+        raise NotFound("No such application.")
+    return await prep.on_demand(session, app, celery)

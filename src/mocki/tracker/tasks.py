@@ -21,24 +21,25 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from mocki.core.db import make_engine, make_sessionmaker, session_scope
-from mocki.retrieval.embeddings import Embedder, make_embedder
+from mocki.retrieval.embeddings import Embedder, EmbeddingError, make_embedder
 from mocki.settings import Settings, get_settings
 from mocki.tasks import routing
 from mocki.tasks.celery_app import celery_app
-from mocki.tasks.names import ANALYSE_EMAILS, QUEUE_IO, SYNC_MAILBOX
+from mocki.tasks.names import ANALYSE_EMAILS, EMBED_JOBS, QUEUE_IO, SYNC_MAILBOX
 from mocki.tasks.reliability import TRANSIENT_ERRORS
 from mocki.tasks.runtime import run_async
-from mocki.tracker import pipeline
+from mocki.tracker import jobs, pipeline
 from mocki.tracker.analysis import Analyzer, make_structured_llm
 from mocki.tracker.crypto import CredentialsUnreadable
 from mocki.tracker.gmail import GmailSource
-from mocki.tracker.imap import ImapConfig, ImapSource
+from mocki.tracker.imap import ImapConfig, ImapSource, tls_context
 from mocki.tracker.sources import MailSource, MailSourceError, UploadSource, chunks
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ ANALYSE_SOFT_TIME_LIMIT_S = 900
 ANALYSE_TIME_LIMIT_S = 960
 SYNC_EXPIRES_S = 6 * 3600
 ANALYSE_EXPIRES_S = 24 * 3600
+EMBED_JOBS_SOFT_TIME_LIMIT_S = 1700
+EMBED_JOBS_TIME_LIMIT_S = 1800
+EMBED_JOBS_EXPIRES_S = 6 * 3600
 
 Send = Callable[[str, list[Any]], None]
 
@@ -74,6 +78,7 @@ def open_source(job: pipeline.SyncJob, settings: Settings) -> MailSource:
             batch_size=cfg.fetch_batch,
             max_bytes=cfg.max_message_bytes,
             timeout_s=cfg.imap_timeout_s,
+            ssl_context=tls_context(cfg.imap_ca_file),
         )
     if job.kind == "gmail":
         since = job.config.get("since")
@@ -144,6 +149,8 @@ async def analyse_once(
     analyzer: Analyzer,
     sync_id: uuid.UUID | None,
     ids: list[uuid.UUID],
+    *,
+    celery: Celery | None = None,
 ) -> int:
     """Analyse the still-pending emails among `ids`: read, analyse with no connection held, write."""
     pending = await _in_session(factory, lambda s: pipeline.load_pending(s, ids))
@@ -160,7 +167,9 @@ async def analyse_once(
         return 0
     results = [(p.id, a.as_json()) for p, a in zip(pending, analyses, strict=True)]
     owner = pending[0].owner_id
-    return await _in_session(factory, lambda s: pipeline.save_analyses(s, sync_id, results, usages, owner))
+    return await _in_session(
+        factory, lambda s: pipeline.save_analyses(s, sync_id, results, usages, owner, celery=celery)
+    )
 
 
 # ------------------------------------------------------------------------------------ Celery
@@ -209,7 +218,7 @@ async def _analyse(sync_id: uuid.UUID | None, ids: list[uuid.UUID]) -> int:
     llm = make_structured_llm(settings)
     try:
         analyzer = Analyzer(settings, _worker_embedder(), llm=llm, redis=redis)
-        return await _with_factory(lambda f: analyse_once(f, analyzer, sync_id, ids))
+        return await _with_factory(lambda f: analyse_once(f, analyzer, sync_id, ids, celery=celery_app))
     finally:
         await llm.aclose()
         await redis.aclose()  # type: ignore[attr-defined]  # types-redis predates aclose
@@ -223,3 +232,23 @@ def analyse_emails(sync_id: str | None, email_ids: list[str]) -> int:
     return run_async(
         lambda: _analyse(uuid.UUID(sync_id) if sync_id else None, [uuid.UUID(i) for i in email_ids])
     )
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name=EMBED_JOBS, soft_time_limit=EMBED_JOBS_SOFT_TIME_LIMIT_S, time_limit=EMBED_JOBS_TIME_LIMIT_S
+)
+def embed_jobs(import_id: str) -> int:
+    """Safe to run twice: only postings still without a vector are embedded; a big catalogue that
+    outlives the time limit continues in a follow-up task."""
+    iid = uuid.UUID(import_id)
+    try:
+        return run_async(lambda: _with_factory(lambda f: jobs.embed_import(f, _worker_embedder(), iid)))
+    except SoftTimeLimitExceeded:
+        routing.send(celery_app, EMBED_JOBS, [import_id], expires=EMBED_JOBS_EXPIRES_S, queue=QUEUE_IO)
+        return -1
+    except EmbeddingError as exc:  # a broken model file will not mend on retry: say so on the import
+        message = f"The postings could not be embedded: {exc}"
+        run_async(
+            lambda: _with_factory(lambda f: _in_session(f, lambda s: jobs.fail_import(s, iid, message)))
+        )
+        return 0

@@ -21,8 +21,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mocki.cache import families
 from mocki.core.timeutil import as_utc, utcnow
-from mocki.models.tracker import Application, ApplicationEvent, Email
+from mocki.models.tracker import Application, ApplicationEvent, Email, StatusChange
 from mocki.tracker.extract import company_key, position_key
 
 BOARD_COLUMNS = ("applied", "assessment", "interview", "offer", "rejected")
@@ -117,11 +118,13 @@ async def place(session: AsyncSession, email: Email, analysis: dict[str, Any]) -
         return None
     pkey = position_key(position) if position else ""
     app = await _find(session, email.owner_id, ckey, pkey)
+    created = app is None
     if app is None:
         if status == "other":
             return None  # unrelated mail from a company with no application
         app = await _create(session, email.owner_id, company, position, ckey, pkey)
     app = await _locked(session, app.id)
+    before = None if created and app.last_event_at is None else app.status
     if pkey and not app.position_key:
         clash = await _find(session, email.owner_id, ckey, pkey)
         if clash is None or clash.id == app.id:
@@ -147,7 +150,29 @@ async def place(session: AsyncSession, email: Email, analysis: dict[str, Any]) -
     await session.flush()
     email.application_id = app.id
     refresh(app, await _events(session, app.id))
+    # Cached reads (board, analytics, the list): dropped on every api process once this commits.
+    families.applications_changed(session, email.owner_id)
+    if app.status != before:
+        note_change(session, app, before, event.occurred_at, email.sync_id, "email")
     return event
+
+
+def note_change(
+    session: AsyncSession,
+    app: Application,
+    before: str | None,
+    occurred_at: datetime,
+    sync_id: uuid.UUID | None,
+    source: str,
+) -> None:
+    """Record a status change for the notices (tracker/notices.py) and the digest; same transaction."""
+    session.add(
+        StatusChange(
+            id=uuid.uuid4(), owner_id=app.owner_id, application_id=app.id, sync_id=sync_id,
+            from_status=before, to_status=app.status, source=source, occurred_at=occurred_at,
+            created_at=utcnow(),
+        )
+    )  # fmt: skip
 
 
 def _date(value: Any) -> datetime | None:
@@ -205,7 +230,11 @@ async def edit(
             )
         )
     await session.flush()
+    before = app.status
     refresh(app, await _events(session, app.id))
+    families.applications_changed(session, app.owner_id)
+    if app.status != before and app.last_event_at is not None:
+        note_change(session, app, before, app.last_event_at, None, "manual")
 
 
 # ---------------------------------------------------------------------------- board, analytics

@@ -38,13 +38,20 @@ def _label(app: Application) -> str:
     return f"{app.position} at {app.company}" if app.position else app.company
 
 
+def interview_title(app: Application, when: datetime | None) -> str:
+    """ "Prepare for your interview at Acme (Backend Engineer) on Mon 11 Mar 2024, 14:00 UTC"."""
+    label = f"{app.company} ({app.position})" if app.position else app.company
+    on = f" on {as_utc(when).strftime('%a %d %b %Y, %H:%M UTC')}" if when else ""
+    return f"Prepare for your interview at {label}{on}"
+
+
 def from_event(app: Application, event: ApplicationEvent) -> dict[str, Any] | None:
     """The todo an event asks for, as row values; None for events that ask nothing."""
     if event.kind == "assessment":
         title = f"Complete the assessment for {_label(app)}"
         due, kind = event.deadline_at, "assessment"
     elif event.kind == "interview":
-        title = f"Prepare for the interview for {_label(app)}"
+        title = interview_title(app, event.interview_at)
         due, kind = event.interview_at, "interview"
     else:
         return None
@@ -127,6 +134,7 @@ def payload(todo: Todo, action: str) -> dict[str, Any]:
         "action": action, "id": str(todo.id), "kind": todo.kind, "title": todo.title,
         "status": todo.status, "due_at": as_utc(todo.due_at).isoformat() if todo.due_at else None,
         "application_id": str(todo.application_id) if todo.application_id else None,
+        "interview_id": str(todo.interview_id) if todo.interview_id else None,
     }  # fmt: skip
 
 

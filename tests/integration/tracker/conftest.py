@@ -24,6 +24,7 @@ import pytest
 from mocki.settings import Settings
 from mocki.tasks.names import worker_command
 from tests.conftest import ROOT, process_env
+from tests.integration.tracker.mailsink import resend_server, smtp  # noqa: F401  (fixtures of the mail tests)
 from tests.support.processes import PYTHON, Child, free_port, port_open
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"

@@ -46,7 +46,8 @@ def test_interview_event_asks_to_prepare_on_its_date() -> None:
     assert values is not None
     assert (values["kind"], values["title"], values["due_at"]) == (
         "interview",
-        "Prepare for the interview for Acme",
+        "Prepare for your interview at Acme on "
+        + (NOW + timedelta(days=5)).strftime("%a %d %b %Y, %H:%M UTC"),
         NOW + timedelta(days=5),
     )
 
@@ -96,6 +97,6 @@ def test_live_payload_and_room() -> None:
     data = todos.payload(todo, "updated")
     assert data == {
         "action": "updated", "id": str(todo.id), "kind": "user", "title": "Call back",
-        "status": "done", "due_at": None, "application_id": None,
+        "status": "done", "due_at": None, "application_id": None, "interview_id": None,
     }  # fmt: skip
     assert todos.user_room(owner) == f"user:{owner}"
