@@ -35,7 +35,13 @@ os.environ.setdefault("MOCKI_REDIS_URL", f"{REDIS_BASE}/{REDIS_DB['postgresql']}
 
 from mocki.app import create_app  # noqa: E402
 from mocki.llm.local_models import ensure_model, server_command  # noqa: E402
-from mocki.settings import KeySettings, RateLimitSettings, Settings  # noqa: E402
+from mocki.settings import (  # noqa: E402
+    KeySettings,
+    LoginThrottleSettings,
+    RateLimitSettings,
+    SecuritySettings,
+    Settings,
+)
 from mocki.tasks.names import worker_command  # noqa: E402
 from tests.support.processes import PYTHON, Child, free_port, port_open  # noqa: E402
 from tests.support.signing import SessionSigner  # noqa: E402
@@ -137,6 +143,10 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path, tmp_r
         llm_base_url=llm_url,
         llm_model="local",
         rate_limits=TEST_RATE_LIMITS,
+        # Failed sign-ins are counted per test: fixed emails and 127.0.0.1 recur across tests and runs.
+        security=SecuritySettings(
+            login=LoginThrottleSettings(key_prefix=f"test-login-{uuid.uuid4().hex[:10]}")
+        ),
         # One key file for the session: the session-wide worker must unwrap what every test wraps.
         keys=KeySettings(key_file=str(tmp_root / "keys" / "kek.json")),
     )

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query, Request
 from mocki.admin import service
 from mocki.admin.schemas import (
     AdminUserOut,
+    AuditEntryOut,
+    AuditPage,
     DeadLetterOut,
     DeadLetterPage,
     QueuesOut,
@@ -19,6 +21,7 @@ from mocki.admin.schemas import (
 )
 from mocki.auth.deps import AdminUser
 from mocki.deps import CeleryDep, SessionDep, SettingsDep
+from mocki.security import audit
 from mocki.tasks import deadletters
 from mocki.users import service as users
 
@@ -79,3 +82,17 @@ async def set_tier(
 ) -> AdminUserOut:
     user = await users.set_tier(session, user_id, body.tier, settings.tasks.tiers)
     return AdminUserOut.model_validate(user)
+
+
+@router.get("/audit", response_model=AuditPage)
+async def audit_log(
+    _: AdminUser,
+    session: SessionDep,
+    action: Annotated[str | None, Query(max_length=64, description="e.g. auth.login_failed")] = None,
+    actor: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditPage:
+    """Sensitive actions, newest first: sign-ins, passwords, deletions, keys, mail accounts, invites."""
+    rows, total = await audit.entries(session, action=action, actor_id=actor, limit=limit, offset=offset)
+    return AuditPage(items=[AuditEntryOut.model_validate(r) for r in rows], total=total)

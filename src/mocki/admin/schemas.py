@@ -85,3 +85,20 @@ class UserPage(BaseModel):
 
 class TierIn(BaseModel):
     tier: str = Field(min_length=1, max_length=32)
+
+
+class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    at: datetime
+    actor_id: uuid.UUID | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    ip: str | None
+    meta: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    total: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from mocki.auth import service
@@ -12,6 +12,7 @@ from mocki.auth.deps import firebase_verifier
 from mocki.auth.firebase import FirebaseVerifier
 from mocki.auth.schemas import FirebaseIn, LoginIn, RefreshIn, RegisterIn, TokenPair
 from mocki.deps import SessionDep, SettingsDep
+from mocki.security.ratelimit import client_ip
 from mocki.users import service as users_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -23,9 +24,20 @@ async def register(body: RegisterIn, session: SessionDep, settings: SettingsDep)
     return await service.issue_tokens(session, settings, user)
 
 
-@router.post("/login", response_model=TokenPair)
-async def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
-    return await service.login(session, settings, body.email, body.password)
+@router.post(
+    "/login",
+    response_model=TokenPair,
+    responses={429: {"description": "Too many failed sign-ins for this account or address (Retry-After)."}},
+)
+async def login(body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep) -> TokenPair:
+    return await service.login(
+        session,
+        settings,
+        body.email,
+        body.password,
+        throttle=getattr(request.app.state, "login_throttle", None),
+        ip=client_ip(request.scope),
+    )
 
 
 @router.post("/refresh", response_model=TokenPair)

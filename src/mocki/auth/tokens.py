@@ -24,6 +24,11 @@ class AccessClaims:
     # The sign-in session (refresh-token family) the token belongs to; request signing keys are
     # derived from it (security/signing.py). None for tokens issued before sessions were named.
     session_id: str | None = None
+    # Seconds since the epoch: how fresh the sign-in is (account deletion without a password).
+    issued_at: int | None = None
+    # Seconds since the epoch: when the token stops being valid (auth.deps keeps verified tokens
+    # until then, not longer).
+    expires_at: int | None = None
 
 
 def issue_access_token(
@@ -46,7 +51,8 @@ def issue_access_token(
 
 def decode_access_token(token: str, secret: str) -> AccessClaims:
     try:
-        # The algorithm list is pinned: a token claiming "none" or RS256 is refused.
+        # The algorithm list is pinned: a token claiming "none", or RS256 with our secret read as
+        # a public key (algorithm confusion), is refused before any signature is computed.
         payload = jwt.decode(
             token,
             secret,
@@ -65,8 +71,13 @@ def decode_access_token(token: str, secret: str) -> AccessClaims:
     except ValueError as exc:
         raise Unauthorized("Access token is invalid.", code="token_invalid") from exc
     sid = payload.get("sid")
+    iat = payload.get("iat")
     return AccessClaims(
-        user_id=user_id, role=str(payload.get("role", "user")), session_id=str(sid) if sid else None
+        user_id=user_id,
+        role=str(payload.get("role", "user")),
+        session_id=str(sid) if sid else None,
+        issued_at=int(iat) if isinstance(iat, int | float) else None,
+        expires_at=int(exp) if isinstance(exp := payload.get("exp"), int | float) else None,
     )
 
 

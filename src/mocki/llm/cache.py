@@ -198,6 +198,8 @@ class AnswerCache:
         an answer may quote the documents or words of the user it was made for."""
         other = copy.copy(self)
         other.model = f"{self.model}|scope={scope}"
+        # The scope in the key names too, so deleting an account finds its entries (scope_pattern).
+        other.prefix = f"{self.prefix}u:{scope}:"
         return other
 
     def keys(

@@ -324,3 +324,15 @@ def queue_stale_questions(session: AsyncSession, celery: Celery, owner_id: uuid.
 
 def forget_question(session: AsyncSession, question_id: uuid.UUID) -> None:
     mark_changed(session, question_id)
+
+
+async def forget_owner(session: AsyncSession, owner_id: uuid.UUID) -> int:
+    """The account is being deleted: every source of its pairs, documents and questions is marked
+    changed, so the replay deletes their points once the cascade has removed the pairs. Returns how
+    many sources were marked."""
+    sources = set(await session.scalars(select(QAPair.source_id).where(QAPair.owner_id == owner_id)))
+    sources |= set(await session.scalars(select(Document.id).where(Document.owner_id == owner_id)))
+    sources |= set(await session.scalars(select(Question.id).where(Question.owner_id == owner_id)))
+    for source_id in sources:
+        mark_changed(session, source_id)
+    return len(sources)

@@ -150,6 +150,11 @@ class RateLimiter:
         self._limiter = MovingWindowRateLimiter(storage)
         self._last_warning = 0.0
 
+    @property
+    def redis(self) -> Redis[bytes]:
+        """The limit store's client (short timeouts); the login throttle keeps its counters there too."""
+        return self._redis
+
     async def aclose(self) -> None:
         await self._redis.aclose()  # type: ignore[attr-defined]  # redis 5+ has it; the stubs are older
 

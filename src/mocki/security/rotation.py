@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from mocki.models.tracker import MailAccount
-from mocki.security import envelope
+from mocki.security import audit, envelope
 from mocki.security.keys import KeyProvider, KeyProviderError, key_provider
 from mocki.settings import Settings
 
@@ -43,7 +43,21 @@ async def rotate(settings: Settings, engine: AsyncEngine, *, new_version: bool =
     version = await asyncio.to_thread(provider.rotate if new_version else provider.current_version)
     report = RewrapReport(version=version)
     await rewrap_tracker_credentials(engine, provider, report)
+    await _audit(engine, settings, report, new_version)
     return report
+
+
+async def _audit(engine: AsyncEngine, settings: Settings, report: RewrapReport, new_version: bool) -> None:
+    async with AsyncSession(engine) as session:
+        audit.record(
+            session,
+            None,  # the operator at the command line, not an account
+            audit.KEYS_ROTATED,
+            target_type="key",
+            target_id=f"{settings.keys.provider}:v{report.version}",
+            meta={"new_version": new_version, **asdict(report)},
+        )
+        await session.commit()
 
 
 async def rewrap_tracker_credentials(

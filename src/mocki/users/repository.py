@@ -37,6 +37,15 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID, when: datet
     )
 
 
+async def revoke_all(session: AsyncSession, user_id: uuid.UUID, when: datetime) -> None:
+    """Every refresh token of the account: all its sign-in sessions end at their next refresh."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=when)
+    )
+
+
 async def search(
     session: AsyncSession, *, text: str, tier: str | None, limit: int, offset: int
 ) -> tuple[Sequence[User], int]:
