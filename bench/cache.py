@@ -28,6 +28,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # ships no type hints
 import httpx
+import psutil  # type: ignore[import-untyped]  # no stubs installed
 from redis.asyncio import Redis
 from rich.console import Console
 from rich.table import Table
@@ -206,12 +207,28 @@ async def _http_mode(
     )
     try:
         await asyncio.to_thread(api.wait_ready)
-        return {
-            path: await load(api.port, _get(path, api.port, tokens), seconds, CONCURRENCY)
-            for path in ENDPOINTS
-        }
+        server = psutil.Process(api.proc.pid)
+        found = {}
+        for path in ENDPOINTS:
+            before, mine = _cpu_s(server), time.process_time()
+            found[path] = await load(api.port, _get(path, api.port, tokens), seconds, CONCURRENCY)
+            # CPU per request, which the neighbours on a shared machine do not change much (qps
+            # they do): the api process's, and this load generator's own.
+            sent = max(1, int(found[path].pop("sent")))
+            found[path]["api_cpu_ms"] = round((_cpu_s(server) - before) * 1000 / sent, 3)
+            found[path]["loadgen_cpu_ms"] = round((time.process_time() - mine) * 1000 / sent, 3)
+        return found
     finally:
         api.stop()
+
+
+def _cpu_s(proc: psutil.Process) -> float:
+    """User + system CPU seconds of the api process and its children (uvicorn workers)."""
+    total = 0.0
+    for one in (proc, *proc.children(recursive=True)):
+        times = one.cpu_times()
+        total += times.user + times.system
+    return total
 
 
 # ------------------------------------------------------------------------------ service layer
@@ -293,6 +310,9 @@ async def _run(seconds: float) -> tuple[dict[str, Any], dict[str, Any]]:
 def _figures(
     service: dict[str, dict[str, float]], http: dict[str, dict[str, dict[str, float]]], seconds: float
 ) -> dict[str, Any]:
+    def cpu(mode: str, key: str) -> float:
+        return statistics.fmean(m[key] for m in http[mode].values())
+
     def total_qps(mode: str) -> float:
         # Each endpoint ran for the same time: the mean rate over the mix.
         return statistics.fmean(m["qps"] for m in http[mode].values())
@@ -310,6 +330,12 @@ def _figures(
         "p99_ms_cached": max(m["p99_ms"] for m in http["on"].values()),
         "p99_ms_uncached": max(m["p99_ms"] for m in http["off"].values()),
         "errors": sum(int(m["errors"]) for mode in http.values() for m in mode.values()),
+        # CPU ms per request, the mean over the endpoints: the api's with the cache on and off,
+        # the load generator's (it shares the cores); and the ratio the api's own cost allows.
+        "api_cpu_ms_cached": round(cpu("on", "api_cpu_ms"), 3),
+        "api_cpu_ms_uncached": round(cpu("off", "api_cpu_ms"), 3),
+        "loadgen_cpu_ms": round(cpu("on", "loadgen_cpu_ms"), 3),
+        "api_cpu_ratio": round(cpu("off", "api_cpu_ms") / max(cpu("on", "api_cpu_ms"), 1e-9), 2),
     }
     for family, v in service.items():
         figures[f"p50_ms_service_{family}_cached"] = v["on"]
@@ -321,14 +347,15 @@ def _print(console: Console, figures: dict[str, Any], detail: dict[str, Any]) ->
     table = Table(
         title=f"hot reads over HTTP: {CONCURRENCY} in flight, {figures['seconds_per_endpoint']} s each"
     )
-    for col in ("endpoint", "cache", "req/s", "p50 ms", "p99 ms", "errors"):
+    for col in ("endpoint", "cache", "req/s", "p50 ms", "p99 ms", "errors", "api CPU ms", "loadgen CPU ms"):
         table.add_column(col, justify="left" if col in ("endpoint", "cache") else "right")
     for path in ENDPOINTS:
         for mode in ("off", "on"):
             m = detail["http"][mode][path]
             table.add_row(
-                path, mode, f"{m['qps']:.0f}", f"{m['p50_ms']:.2f}", f"{m['p99_ms']:.2f}", str(m["errors"])
-            )
+                path, mode, f"{m['qps']:.0f}", f"{m['p50_ms']:.2f}", f"{m['p99_ms']:.2f}", str(m["errors"]),
+                f"{m['api_cpu_ms']:.3f}", f"{m['loadgen_cpu_ms']:.3f}",
+            )  # fmt: skip
     console.print(table)
     svc = Table(title="service layer, warm, p50 ms")
     for col in ("read", "cache off", "cache on"):

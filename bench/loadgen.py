@@ -50,9 +50,10 @@ async def load(
     """`concurrency` connections each sending `make(n)` (head, body) back to back for `seconds`."""
     latencies: list[float] = []
     errors = 0
+    sent = 0  # warm-up included: what the server did in all
 
     async def slot(i: int) -> None:
-        nonlocal errors
+        nonlocal errors, sent
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         n = i
         try:
@@ -65,6 +66,7 @@ async def load(
                     n += concurrency
                     t0 = time.perf_counter()
                     status = await _request(reader, writer, head, body)
+                    sent += 1
                     if record:
                         latencies.append((time.perf_counter() - t0) * 1000)
                         errors += status not in ok
@@ -88,4 +90,5 @@ async def load(
         "p50_ms": median(latencies),
         "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 3) if ordered else float("nan"),
         "errors": errors,
+        "sent": sent,
     }

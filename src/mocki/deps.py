@@ -21,22 +21,24 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_settings_dep(request: Request) -> Settings:
+# The dependencies below are `async def` though they do not wait: FastAPI runs a plain `def`
+# dependency in a worker thread, a hop that cost more than a cached read on every request.
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_llm(request: Request) -> LLM:
+async def get_llm(request: Request) -> LLM:
     llm: LLM = request.app.state.llm
     return llm
 
 
-def get_celery(request: Request) -> Celery:
+async def get_celery(request: Request) -> Celery:
     celery: Celery = request.app.state.celery
     return celery
 
 
-def get_retriever(request: Request) -> Retriever:
+async def get_retriever(request: Request) -> Retriever:
     retriever: Retriever | None = request.app.state.retriever
     if retriever is None:
         raise Unavailable(

@@ -42,7 +42,10 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
     async with factory() as session:
         try:
             yield session
-            await session.commit()
+            # A request served from the cache began no transaction and added nothing: skip the
+            # commit's round through the greenlet bridge.
+            if session.in_transaction() or session.new or session.dirty or session.deleted:
+                await session.commit()
             run_after_commit(session)
             await run_after_commit_async(session)
         except BaseException:

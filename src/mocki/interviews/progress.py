@@ -24,7 +24,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mocki.cache.families import PROGRESS
-from mocki.cache.reads import read_model
+from mocki.cache.reads import adapter_of, read_json, read_model
 from mocki.core.timeutil import as_utc
 from mocki.interviews import measures, repository
 from mocki.interviews.engine import Plan
@@ -283,6 +283,13 @@ async def get_progress(session: AsyncSession, owner_id: uuid.UUID) -> ProgressOu
     # Cached (mocki.cache); interviews_changed invalidates it with the owner's interview list.
     return await read_model(
         session, PROGRESS, owner_id, ProgressOut, lambda: _compute_progress(session, owner_id)
+    )
+
+
+async def get_progress_json(session: AsyncSession, owner_id: uuid.UUID) -> bytes:
+    """GET /progress as the JSON the cache keeps, under the same key as get_progress."""
+    return await read_json(
+        session, PROGRESS, owner_id, adapter_of(ProgressOut), lambda: _compute_progress(session, owner_id)
     )
 
 

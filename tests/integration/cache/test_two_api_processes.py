@@ -1,6 +1,6 @@
 """Two real api processes sharing PostgreSQL and Redis: a write through one is never served stale
-by the other once its invalidation has landed (a bounded wait), for the current user's tier and
-the interview list."""
+by the other once its invalidation has landed (a bounded wait), for the current user's tier, the
+interview list and the tracker's applications, board and analytics."""
 
 from __future__ import annotations
 
@@ -130,7 +130,61 @@ async def test_writes_through_one_process_are_not_served_stale_by_the_other(
         assert gone.status_code == 204
         await _eventually_always(interviews_on_b, [])
 
+        await _tracker_reads_follow_writes(a, b, user)
+
         # b really answered from its in-process cache in between, so the test above means something.
         metrics = (await b.get("/metrics")).text
         assert _l1_hits(metrics, "user") > 0
         assert _l1_hits(metrics, "interviews") > 0
+        for family in ("applications", "tracker_board", "tracker_analytics"):
+            assert _l1_hits(metrics, family) > 0, family
+
+
+async def _tracker_reads_follow_writes(
+    a: httpx.AsyncClient, b: httpx.AsyncClient, user: dict[str, str]
+) -> None:
+    """Companies and positions, the board and the analytics (the tracker's dashboard) on b follow
+    an application created and then edited by hand through a."""
+
+    async def seen_on_b() -> tuple[list[tuple[str, str, str]], dict[str, list[str]], dict[str, int]]:
+        listed = await b.get("/api/v1/tracker/applications", headers=user)
+        board = await b.get("/api/v1/tracker/board", headers=user)
+        analytics = await b.get("/api/v1/tracker/analytics", headers=user)
+        for resp in (listed, board, analytics):
+            assert resp.status_code == 200, resp.text
+        return (
+            [(x["company"], x["position"], x["status"]) for x in listed.json()],
+            {k: [x["company"] for x in v] for k, v in board.json()["columns"].items() if v},
+            {k: v for k, v in analytics.json()["pipeline"].items() if v},
+        )
+
+    assert await seen_on_b() == ([], {}, {})
+    assert await seen_on_b() == ([], {}, {})  # now held by b's cache
+    made = await a.post(
+        "/api/v1/tracker/applications", headers=user, json={"company": "Acme", "position": "SRE"}
+    )
+    assert made.status_code == 201, made.text
+    await _eventually_always(seen_on_b, ([("Acme", "SRE", "applied")], {"applied": ["Acme"]}, {"applied": 1}))
+
+    # An unchanged answer is not sent again: the ETag of b's cached JSON, then 304.
+    first = await b.get("/api/v1/tracker/analytics", headers=user)
+    etag = first.headers["etag"]
+    again = await b.get("/api/v1/tracker/analytics", headers={**user, "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+
+    app_id = made.json()["id"]
+    edited = await a.patch(
+        f"/api/v1/tracker/applications/{app_id}",
+        headers=user,
+        json={"status": "interview", "company": "Acme Corp"},
+    )
+    assert edited.status_code == 200, edited.text
+    await _eventually_always(
+        seen_on_b, ([("Acme Corp", "SRE", "interview")], {"interview": ["Acme Corp"]}, {"interview": 1})
+    )
+    changed = await b.get("/api/v1/tracker/analytics", headers={**user, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    only = await b.get("/api/v1/tracker/applications", headers=user, params={"status": "interview"})
+    assert [x["company"] for x in only.json()] == ["Acme Corp"]
+    none = await b.get("/api/v1/tracker/applications", headers=user, params={"status": "applied"})
+    assert none.json() == []

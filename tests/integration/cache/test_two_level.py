@@ -4,6 +4,7 @@ PostgreSQL: shared L2, invalidation by pub/sub, one loader per key, no stale val
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -17,7 +18,10 @@ from mocki import cache as cache_pkg
 from mocki.cache import families
 from mocki.cache.core import Family, TwoLevelCache
 from mocki.core.db import make_engine, make_sessionmaker, session_scope
+from mocki.models.tracker import Application
 from mocki.settings import CacheSettings, Settings
+from mocki.tracker import service as tracker
+from mocki.tracker import timeline
 from mocki.users import service as users
 
 FAMILY = Family("it")
@@ -201,3 +205,89 @@ async def test_a_committed_tier_change_invalidates_the_other_instance(
         await session.execute(text("DELETE FROM users WHERE id = :i"), {"i": user_id})
         await session.commit()
     await first.invalidate([(families.USER.name, str(user_id))])
+
+
+async def _new_application(factory: async_sessionmaker[AsyncSession], owner_id: uuid.UUID) -> uuid.UUID:
+    async with session_scope(factory) as session:
+        app = await timeline.create_manual(session, owner_id, "Acme", "SRE", "applied", "")
+        return app.id
+
+
+async def test_hundred_concurrent_dashboard_misses_on_two_instances_make_one_database_load(
+    pair: tuple[TwoLevelCache, TwoLevelCache], engine: AsyncEngine
+) -> None:
+    plain = make_sessionmaker(engine)
+    user_id = await _new_user(plain)
+    await _new_application(plain, user_id)
+    factories = [make_sessionmaker(engine), make_sessionmaker(engine)]
+    for factory, one in zip(factories, pair, strict=True):
+        cache_pkg.attach(factory, one)
+    loads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM applications" in statement:
+            loads.append(statement)
+
+    async def analytics(i: int) -> bytes:
+        async with factories[i % 2]() as session:
+            return await tracker.analytics_json(session, user_id)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        answers = await asyncio.gather(*(analytics(i) for i in range(100)))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert len(set(answers)) == 1
+    assert json.loads(answers[0])["pipeline"]["applied"] == 1
+    assert len(loads) == 1
+    async with plain() as session:
+        await session.execute(text("DELETE FROM users WHERE id = :i"), {"i": user_id})
+        await session.commit()
+
+
+@pytest.mark.parametrize("writer_has_cache", [True, False], ids=["api", "worker"])
+async def test_an_application_edit_invalidates_the_tracker_reads_of_the_other_instance(
+    pair: tuple[TwoLevelCache, TwoLevelCache],
+    engine: AsyncEngine,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    writer_has_cache: bool,
+) -> None:
+    """From an api process (its own cache) or a worker (no cache: a short-lived Redis client)."""
+    first, second = pair
+    writer, reader = make_sessionmaker(engine), make_sessionmaker(engine)
+    if writer_has_cache:
+        cache_pkg.attach(writer, first)
+    else:
+        # The worker's invalidations use the settings' cache prefix and channel: this test's pair.
+        worker_settings = settings.model_copy(update={"read_cache": first.settings})
+        monkeypatch.setattr("mocki.settings.get_settings", lambda: worker_settings)
+    cache_pkg.attach(reader, second)
+    user_id = await _new_user(writer)
+    app_id = await _new_application(writer, user_id)
+
+    async def seen() -> tuple[str, str, str]:
+        async with reader() as session:
+            listed = json.loads(await tracker.applications_json(session, user_id))
+            board = json.loads(await tracker.board_json(session, user_id))
+            stats = json.loads(await tracker.analytics_json(session, user_id))
+        (one,) = listed
+        (column,) = [k for k, v in board["columns"].items() if v]
+        (status,) = [k for k, v in stats["pipeline"].items() if v]
+        return one["company"], column, status
+
+    assert await seen() == ("Acme", "applied", "applied")
+    assert await seen() == ("Acme", "applied", "applied")  # from second's memory now
+    async with session_scope(writer) as session:
+        app = await session.get(Application, app_id)
+        assert app is not None
+        await timeline.edit(session, app, {"company": "Acme Corp", "status": "offer"}, None)
+
+    async def fresh() -> bool:
+        return await seen() == ("Acme Corp", "offer", "offer")
+
+    await until(fresh)
+    assert [await seen() for _ in range(20)] == [("Acme Corp", "offer", "offer")] * 20
+    async with writer() as session:
+        await session.execute(text("DELETE FROM users WHERE id = :i"), {"i": user_id})
+        await session.commit()
