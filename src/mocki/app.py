@@ -21,8 +21,10 @@ from mocki.coding.router import router as coding_router
 from mocki.core.db import make_engine, make_sessionmaker
 from mocki.core.errors import NotFound, install_error_handlers
 from mocki.core.limits import BodySizeLimit
+from mocki.core.logging import install_redaction
 from mocki.documents.router import router as documents_router
 from mocki.interviews.intents import IntentClassifier
+from mocki.interviews.live_router import router as live_router
 from mocki.interviews.router import progress_router
 from mocki.interviews.router import router as interviews_router
 from mocki.interviews.service import build_engine
@@ -41,6 +43,7 @@ from mocki.settings import Settings, get_settings
 from mocki.tasks.celery_app import make_celery
 from mocki.tracker.router import router as tracker_router
 from mocki.users.router import router as users_router
+from mocki.voice.router import router as voice_router
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger(__name__)
@@ -48,6 +51,8 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Secrets never reach a log line, whatever logging config uvicorn or a test installs.
+    install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Rate limits and the replay guard (security/), found by their middlewares on app.state.
         security.start(app, settings, app.state.redis)
         embedder = make_embedder(settings, redis=app.state.redis)
+        app.state.embedder = embedder  # tracker recommendations embed resume lines with it
         # Behind the answer cache (exact, then semantic), scoped per user by the callers.
         app.state.llm = make_llm(settings, redis=app.state.redis, embedder=embedder)
         app.state.llm_plain = make_llm(settings)
@@ -80,9 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Live rooms (realtime/): turns and reports are broadcast through this process's server.
         app.state.rooms = rooms.room_emitter(app.state.sio, app)
         room_emit.install(app.state.rooms)
+        # Voice calls (voice/): the hub and its STT/TTS model pools start at the first call.
+        app.state.voice = None
         try:
             yield
         finally:
+            if app.state.voice is not None:
+                await app.state.voice.aclose()
             room_emit.uninstall(app.state.rooms)
             await rooms.close_server(app.state.sio)
             warm.cancel()
@@ -113,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.documents.max_bytes + 64 * 1024)
     # Outermost: the per-IP rate limit refuses a flood before any body is read.
     security.add_outer_middleware(app)
+    # Strict CORS and the security headers (CSP, HSTS behind TLS, no-store on the api).
+    security.add_browser_middleware(app, settings)
     # Outside everything: request latency and status by route, refused requests included.
     app.add_middleware(HTTPMetrics)
 
@@ -122,11 +134,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents_router,
         questions_router,
         interviews_router,
+        live_router,
         progress_router,
         retrieval_router,
         coding_router,
         admin_router,
         tracker_router,
+        voice_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from mocki.settings import Settings, get_settings
+from mocki.tracker.jobs_cli import jobs_import
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="MOCKI: AI mock interviews.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema and built-in data.")
@@ -28,8 +29,12 @@ eval_app = typer.Typer(
 )
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
+jobs_app = typer.Typer(no_args_is_help=True, help="The job catalogue that recommendations come from.")
+app.add_typer(jobs_app, name="jobs")
 
 ROOT = Path(__file__).resolve().parents[2]
+
+jobs_app.command("import")(jobs_import)
 
 
 def _fail(message: str) -> None:
@@ -509,6 +514,24 @@ def bench_rooms(
 ) -> None:
     """Two api processes on one Redis, a burst to one room: delivery latency, lost, duplicated."""
     figures = _bench_module("rooms").run(clients=clients, events_count=events)
+    _write_json(json_path, figures)
+
+
+@bench_app.command("voice")
+def bench_voice(
+    levels: Annotated[str, typer.Option(help="concurrent calls to try, comma-separated")] = "1,2,3,4",
+    local_llm: Annotated[bool, typer.Option(help="also measure with the packaged local model")] = True,
+    model: Annotated[str, typer.Option(help="the local model for that run")] = "tiny",
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the figures here")] = None,
+) -> None:
+    """WebRTC calls from aiortc callers: voice-to-voice latency, WER, CPU, concurrent calls."""
+    try:
+        level_list = sorted({int(x) for x in levels.split(",") if x.strip()})
+    except ValueError:
+        raise typer.BadParameter("whole numbers, e.g. 1,2,3,4", param_hint="--levels") from None
+    if not level_list or level_list[0] < 1:
+        raise typer.BadParameter("levels must be 1 or more", param_hint="--levels")
+    figures = _bench_module("voice").run(levels=level_list, local_llm=local_llm, model=model)
     _write_json(json_path, figures)
 
 

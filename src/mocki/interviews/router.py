@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from mocki.auth.deps import CurrentUser
+from mocki.cache.reads import NOT_MODIFIED, json_response
 from mocki.deps import CeleryDep, LLMDep, SessionDep
 from mocki.interviews import pdf, progress, service, streaming
 from mocki.interviews.schemas import (
@@ -27,7 +28,9 @@ _SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"text/event-stream": {}},
         "description": 'Events "turn" (the stored answer), "token" {text}, "error" {code, message}, '
-        'and last "done" {turn, finished}.',
+        'and last "done" {turn, finished}. While a human interviewer has the seat (docs/realtime.md) '
+        'the answer is stored and the AI says nothing: "turn", then "done" '
+        '{"turn": null, "finished": false, "waiting_for": "human"}.',
     }
 }
 
@@ -37,9 +40,10 @@ async def create(body: InterviewIn, user: CurrentUser, session: SessionDep) -> I
     return await service.create_interview(session, user.id, body)
 
 
-@router.get("", response_model=list[InterviewOut])
-async def list_all(user: CurrentUser, session: SessionDep) -> list[InterviewOut]:
-    return await service.list_interviews(session, user.id)
+@router.get("", response_model=list[InterviewOut], responses=NOT_MODIFIED)
+async def list_all(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    # The cached JSON as it is (mocki.cache.reads): no validation or serialisation per request.
+    return json_response(request, await service.list_interviews_json(session, user.id))
 
 
 @router.get("/{interview_id}", response_model=InterviewDetail)
@@ -133,6 +137,6 @@ async def report_pdf(interview_id: uuid.UUID, user: CurrentUser, session: Sessio
 progress_router = APIRouter(prefix="/progress", tags=["interviews"])
 
 
-@progress_router.get("", response_model=ProgressOut)
-async def progress_overview(user: CurrentUser, session: SessionDep) -> ProgressOut:
-    return await progress.get_progress(session, user.id)
+@progress_router.get("", response_model=ProgressOut, responses=NOT_MODIFIED)
+async def progress_overview(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    return json_response(request, await progress.get_progress_json(session, user.id))

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from celery import Celery
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
-from mocki.cache.families import INTERVIEWS, interviews_changed
-from mocki.cache.reads import read_models
+from mocki.cache.families import INTERVIEWS, applications_changed, interviews_changed
+from mocki.cache.reads import list_adapter_of, read_json, read_models
 from mocki.core.errors import Conflict, Invalid, NotFound
 from mocki.core.timeutil import utcnow
 from mocki.documents import service as documents
-from mocki.interviews import grounding, progress, repository
+from mocki.interviews import grounding, live_repository, progress, repository
 from mocki.interviews.agents import planning as agent_planning
 from mocki.interviews.agents.routing import default_router
 from mocki.interviews.engine import (
@@ -41,13 +43,14 @@ from mocki.interviews.schemas import (
     InterviewDetail,
     InterviewIn,
     InterviewOut,
+    NoteOut,
     ReportItem,
     ReportOut,
     TurnOut,
 )
 from mocki.llm import usage as llm_usage
 from mocki.llm.base import Usage
-from mocki.models import Interview, Report, Turn
+from mocki.models import Interview, InterviewerNote, Report, Turn
 from mocki.questions import service as questions
 from mocki.retrieval.service import Retriever
 from mocki.settings import Settings
@@ -113,6 +116,9 @@ class PreparedTurn:
     context: Context | None = None
     # Where the interviewer's words are remembered once said (the engine's agent memories).
     history: History | None = None
+    # Set when the AI does not take this turn: the candidate's answer is stored and a human
+    # interviewer has the seat (handoff.py); `move` is then a silent placeholder, never said.
+    waiting_for: Literal["human"] | None = None
 
 
 def _not_found() -> NotFound:
@@ -149,6 +155,17 @@ def turn_out(turn: Turn) -> TurnOut:
         provenance=(turn.meta or {}).get("provenance") or [],
         agent=(turn.meta or {}).get("agent"),
         data=(turn.meta or {}).get("data") or {},
+        role=((turn.meta or {}).get("role") or "ai") if turn.speaker == "interviewer" else None,
+    )
+
+
+def note_out(note: InterviewerNote) -> NoteOut:
+    return NoteOut(
+        id=note.id,
+        author_id=note.author_id,
+        text=note.text,
+        scores=dict(note.scores or {}),
+        created_at=note.created_at,
     )
 
 
@@ -195,6 +212,15 @@ async def list_interviews(session: AsyncSession, owner_id: uuid.UUID) -> list[In
     return await read_models(session, INTERVIEWS, owner_id, InterviewOut, load)
 
 
+async def list_interviews_json(session: AsyncSession, owner_id: uuid.UUID) -> bytes:
+    """GET /interviews as the JSON the cache keeps (one serialisation per load, not per request)."""
+
+    async def load() -> list[InterviewOut]:
+        return [interview_out(i) for i in await repository.list_owned(session, owner_id)]
+
+    return await read_json(session, INTERVIEWS, owner_id, list_adapter_of(InterviewOut), load)
+
+
 async def get_interview(
     session: AsyncSession, owner_id: uuid.UUID, interview_id: uuid.UUID
 ) -> InterviewDetail:
@@ -212,6 +238,8 @@ async def delete_interview(session: AsyncSession, owner_id: uuid.UUID, interview
         raise _not_found()
     await repository.delete_interview(session, interview)
     interviews_changed(session, owner_id)
+    # An application whose prep this was names it no more (ON DELETE SET NULL).
+    applications_changed(session, owner_id)
 
 
 # ------------------------------------------------------------------------------ turns
@@ -323,9 +351,11 @@ async def prepare_answer(
     engine: InterviewEngine = _default_engine,
     intent: TurnIntent | None = None,
     evidence: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> PreparedTurn:
     """Store the candidate's turn and decide the next move (follow-up, next question, a reply to a
-    request for clarification or a hint, or closing). Without an intent the turn is an answer."""
+    request for clarification or a hint, or closing). Without an intent the turn is an answer.
+    `meta` goes into the candidate turn's meta (a voice turn's timings: voice/bridge.py)."""
     interview = await repository.lock_owned(session, owner_id, interview_id)
     if interview is None:
         raise _not_found()
@@ -340,13 +370,19 @@ async def prepare_answer(
             "The interviewer is still speaking; send your answer when the current turn is done.",
             code="turn_in_progress",
         )
+    if interview.controller == "human":
+        # A human interviewer has the seat: store the answer for them; the AI stays silent.
+        stored = await store_answer_for_human(session, interview, text, meta or {}, engine)
+        return PreparedTurn(
+            interview_id, owner_id, stored.seq, silent_move(), candidate=stored, waiting_for="human"
+        )
     if plan.finished:
         raise Conflict(
             "All questions have been asked; end the interview to get your report.", code="interview_finished"
         )
-    recent = await repository.last_turns(session, interview_id, 2)
-    last_question = next((t.text for t in reversed(recent) if t.speaker == "interviewer"), "")
-    seq = (recent[-1].seq if recent else 0) + 1
+    # The last interviewer line may be a human's (handoff.py): the AI's next move answers to it.
+    last_question = await repository.last_interviewer_text(session, interview_id)
+    seq = await repository.next_seq(session, interview_id)
     current = plan.current
     candidate = Turn(
         interview_id=interview_id,
@@ -355,7 +391,7 @@ async def prepare_answer(
         text=text,
         question_id=uuid.UUID(current.id) if current and current.id else None,
         kind="answer" if intent is None else intent.kind,
-        meta={"question_index": plan.cursor}
+        meta={**(meta or {}), "question_index": plan.cursor}
         | ({} if intent is None else {"intent": intent.label, "intent_confidence": intent.confidence}),
         created_at=now,
     )
@@ -387,6 +423,61 @@ async def prepare_answer(
         context=ctx,
         history=engine.history,
     )
+
+
+def save_plan(interview: Interview, plan: Plan) -> None:
+    """Store the plan, flagged as changed: `Plan.from_json` shares the agents' nested dicts with the
+    loaded row, so a memory written in place would make the new value equal the "old" one and
+    SQLAlchemy would skip the UPDATE."""
+    interview.plan = plan.to_json()
+    flag_modified(interview, "plan")
+
+
+def silent_move() -> Move:
+    """The move of a turn the AI does not take; run_turn never says or stores it."""
+    return Move(kind="question", fallback="", messages=None, agent="human")
+
+
+async def remember(
+    plan: Plan, engine: InterviewEngine, speaker: Literal["candidate", "interviewer"], text: str
+) -> None:
+    """Put a line said while a human had the seat into the current agent's memory, so the AI's
+    prompts after hand-back carry it (when memories go into prompts at all: interviews/history.py)."""
+    current = plan.current
+    if engine.history is None or current is None:
+        return
+    agents = {engine.route(q).name for q in plan.questions}
+    await engine.history.add(plan, engine.route(current).name, speaker, text, agents)
+
+
+async def store_answer_for_human(
+    session: AsyncSession,
+    interview: Interview,
+    text: str,
+    meta: dict[str, Any],
+    engine: InterviewEngine = _default_engine,
+) -> TurnOut:
+    """Store a candidate turn given while a human interviewer has the seat (`interview` locked).
+
+    The plan does not move: it is not an answer to the planned question, so the turn has no
+    bank question; the report scores it under the human's question before it."""
+    plan = Plan.from_json(interview.plan)
+    turn = Turn(
+        interview_id=interview.id,
+        seq=await repository.next_seq(session, interview.id),
+        speaker="candidate",
+        text=text,
+        question_id=None,
+        kind="answer",
+        meta={**meta, "question_index": plan.cursor, "answered": "human"},
+        created_at=utcnow(),
+    )
+    session.add(turn)
+    await remember(plan, engine, "candidate", text)
+    save_plan(interview, plan)
+    await session.flush()
+    interviews_changed(session, interview.owner_id)
+    return turn_out(turn)
 
 
 async def gather_evidence(
@@ -479,14 +570,20 @@ async def store_interviewer_turn(
 # ----------------------------------------------------------------------------- report
 
 
-def report_out(report: Report) -> ReportOut:
+def report_out(report: Report, notes: Sequence[InterviewerNote] = ()) -> ReportOut:
     return ReportOut(
         status=report.status,
         overall_score=report.overall_score,
         summary=report.summary,
         items=[ReportItem.model_validate(item) for item in report.items or []],
         error=report.error,
+        interviewer_notes=[note_out(n) for n in notes],
     )
+
+
+async def _report_out(session: AsyncSession, report: Report) -> ReportOut:
+    """The report with the human interviewers' notes, as they are now."""
+    return report_out(report, await live_repository.notes(session, report.interview_id))
 
 
 async def end_interview(
@@ -501,7 +598,7 @@ async def end_interview(
         raise _not_found()
     report = await repository.report_for(session, interview_id)
     if interview.status == "ended" and report is not None and report.status != "failed":
-        return report_out(report)
+        return await _report_out(session, report)
     if interview.status != "ended":
         interview.status = "ended"
         interview.ended_at = utcnow()
@@ -519,7 +616,7 @@ async def end_interview(
         routing.send_after_commit(
             session, celery, GENERATE_REPORT, [str(interview_id)], expires=REPORT_EXPIRES_S, owner_id=owner_id
         )
-    return report_out(report)
+    return await _report_out(session, report)
 
 
 async def get_report(session: AsyncSession, owner_id: uuid.UUID, interview_id: uuid.UUID) -> ReportOut:
@@ -529,7 +626,7 @@ async def get_report(session: AsyncSession, owner_id: uuid.UUID, interview_id: u
     report = await repository.report_for(session, interview_id)
     if report is None:
         raise NotFound("There is no report yet: end the interview first.", code="no_report")
-    return report_out(report)
+    return await _report_out(session, report)
 
 
 async def active_count(session: AsyncSession, idle_minutes: int = 30) -> int:
