@@ -288,7 +288,7 @@ class VoiceSettings(BaseModel):
     turn_silence_s: float = Field(default=3.0, ge=0.3, le=10.0)
     # After end of turn, speech resumed within this long (from the end of speech) continues the
     # same answer: a pause at a comma can sound finished. Adds at most this to the reply's wait.
-    resume_grace_s: float = Field(default=0.8, ge=0.0, le=5.0)
+    resume_grace_s: float = Field(default=0.4, ge=0.0, le=5.0)
     # How long a reply may wait for its next sentence's audio before the voice counts as done
     # (pipecat's default 3 s ended replies whose sentence took longer, e.g. a cold or busy pool).
     tts_idle_s: float = Field(default=6.0, ge=1.0, le=60.0)
