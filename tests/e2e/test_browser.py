@@ -102,8 +102,8 @@ async def test_interview_in_the_browser(chromium: str, api_server: str, tmp_path
             response = await start.value
             assert response.status == 200
             assert response.headers["content-type"].startswith("text/event-stream")
-            stream = await response.text()
-            assert "event: token" in stream and "event: done" in stream, stream[:2000]
+            # The page reads the stream itself (its body is not kept for the test to read: the api
+            # answers with no-store); the tokens and the stored turn show in the transcript below.
 
             transcript = page.get_by_role("log", name="Transcript")
             interviewer = transcript.locator(".msg-interviewer:not(.msg-pending)")

@@ -6,7 +6,6 @@ writing a test for it.
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 
 from mocki.app import API_PREFIX
 from tests.conftest import register
+from tests.support.routes import PARAM, SLUG_IDS, body_for, fill, make_objects, routes
 
 PUBLIC = {
     ("GET", f"{API_PREFIX}/health"),
@@ -26,23 +26,9 @@ PUBLIC = {
     # The link in a reminder email works without signing in; its token is the credential.
     ("GET", f"{API_PREFIX}/tracker/reminders/unsubscribe"),
 }
-PARAM = re.compile(r"\{(\w+)\}")
 # Administrators' routes answer 403 to everybody else, whatever the id (tests/integration/tasks).
 ADMIN_PREFIX = f"{API_PREFIX}/admin/"
-
-
-def _routes(app: Any) -> list[tuple[str, str]]:
-    # The published schema is the list of what clients can call.
-    return [
-        (method.upper(), path)
-        for path, operations in app.openapi()["paths"].items()
-        for method in operations
-        if path.startswith(API_PREFIX)
-    ]
-
-
-def _fill(path: str, value: str) -> str:
-    return PARAM.sub(value, path)
+_routes, _fill = routes, fill
 
 
 async def test_every_private_route_needs_a_token(app: Any, client: httpx.AsyncClient) -> None:
@@ -52,10 +38,6 @@ async def test_every_private_route_needs_a_token(app: Any, client: httpx.AsyncCl
         resp = await client.request(method, _fill(path, str(uuid.uuid4())))
         assert resp.status_code == 401, (method, path, resp.status_code, resp.text)
         assert resp.json()["error"]["code"] == "not_authenticated"
-
-
-# Path parameters that are slugs of a shared catalogue (the coding problems), not owned uuids.
-SLUG_IDS = {"problem_id"}
 
 
 async def test_malformed_ids_are_422_not_500(
@@ -77,47 +59,7 @@ async def test_malformed_ids_are_422_not_500(
 async def test_another_users_objects_answer_404(app: Any, client: httpx.AsyncClient) -> None:
     owner = await register(client)
     stranger = await register(client)
-    made: dict[str, str] = {}
-    doc = await client.post(
-        f"{API_PREFIX}/documents/text",
-        headers=owner,
-        json={
-            "kind": "resume",
-            "title": "cv",
-            "text": "Backend engineer with Python and PostgreSQL experience.",
-        },
-    )
-    made["document_id"] = doc.json()["id"]
-    question = await client.post(
-        f"{API_PREFIX}/questions",
-        headers=owner,
-        json={"category": "knowledge", "text": "What does an index do in PostgreSQL?"},
-    )
-    made["question_id"] = question.json()["id"]
-    interview = await client.post(
-        f"{API_PREFIX}/interviews", headers=owner, json={"target_role": "Backend Engineer", "length": 2}
-    )
-    made["interview_id"] = interview.json()["id"]
-    upload = await client.post(
-        f"{API_PREFIX}/tracker/uploads",
-        headers=owner,
-        files={"file": ("a.eml", b"From: a@b.example\nSubject: Hi\n\nHello", "message/rfc822")},
-    )
-    made["sync_id"], made["account_id"] = upload.json()["id"], upload.json()["account_id"]
-    application = await client.post(
-        f"{API_PREFIX}/tracker/applications", headers=owner, json={"company": "Acme"}
-    )
-    made["application_id"] = application.json()["id"]
-    todo = await client.post(f"{API_PREFIX}/tracker/todos", headers=owner, json={"title": "Send thanks"})
-    made["todo_id"] = todo.json()["id"]
-    jobs = b'{"title": "QA Engineer", "company": "Acme"}\n'
-    imported = await client.post(
-        f"{API_PREFIX}/tracker/jobs/import", headers=owner, files={"file": ("jobs.jsonl", jobs, "text/plain")}
-    )
-    made["import_id"] = imported.json()["id"]
-    # No call is opened here (it loads the voice models): a stranger hanging up someone else's
-    # live call is checked in tests/integration/voice/test_webrtc.py.
-    made["pc_id"] = str(uuid.uuid4())
+    made = await make_objects(client, owner)
 
     checked = 0
     for method, path in _routes(app):
@@ -126,8 +68,7 @@ async def test_another_users_objects_answer_404(app: Any, client: httpx.AsyncCli
             continue  # shared catalogues belong to nobody; admin routes refuse users (403)
         assert all(n in made for n in names), f"no object made for {path}; extend this test"
         url = PARAM.sub(lambda m: made[m.group(1)], path)
-        texts = ("/answer", "/human-turn", "/notes")  # a valid body, so the 404 is what answers
-        body = {"text": "An answer long enough to be accepted."} if path.endswith(texts) else {}
+        body = body_for(path)  # a valid body, so the 404 is what answers
         resp = await client.request(method, url, headers=stranger, json=body)
         assert resp.status_code == 404, (method, path, resp.status_code, resp.text)
         checked += 1

@@ -20,6 +20,7 @@ from mocki.admin.schemas import (
     WorkersOut,
 )
 from mocki.auth.deps import AdminUser
+from mocki.core.db import MAX_OFFSET
 from mocki.deps import CeleryDep, SessionDep, SettingsDep
 from mocki.security import audit
 from mocki.tasks import deadletters
@@ -44,7 +45,7 @@ async def dead_letters(
     session: SessionDep,
     status: Literal["open", "retried", "all"] = "open",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DeadLetterPage:
     rows, total = await deadletters.list_letters(
         session, status=None if status == "all" else status, limit=limit, offset=offset
@@ -68,7 +69,7 @@ async def list_users(
     q: Annotated[str, Query(max_length=200, description="part of the email or name")] = "",
     tier: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> UserPage:
     rows, total = await users.search_users(session, text=q, tier=tier, limit=limit, offset=offset)
     return UserPage(
@@ -91,7 +92,7 @@ async def audit_log(
     action: Annotated[str | None, Query(max_length=64, description="e.g. auth.login_failed")] = None,
     actor: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPage:
     """Sensitive actions, newest first: sign-ins, passwords, deletions, keys, mail accounts, invites."""
     rows, total = await audit.entries(session, action=action, actor_id=actor, limit=limit, offset=offset)

@@ -9,6 +9,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+# The largest OFFSET a list route accepts: past it the database refuses the number (PostgreSQL's
+# BIGINT) with an error that would be a 500; no real page is that far.
+MAX_OFFSET = 2**31 - 1
+
 
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
     if url.startswith("sqlite"):

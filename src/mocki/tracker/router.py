@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from mocki.auth.deps import CurrentUser
 from mocki.cache.reads import NOT_MODIFIED, json_response, list_adapter_of
+from mocki.core.db import MAX_OFFSET
 from mocki.deps import CeleryDep, SessionDep, SettingsDep
 from mocki.documents.service import read_limited
 from mocki.retrieval.embeddings import Embedder
@@ -251,7 +252,7 @@ async def list_emails(
     thread: Annotated[str | None, Query(max_length=64)] = None,
     application: Annotated[uuid.UUID | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[EmailOut]:
     emails = await service.list_emails(
         session, user.id, thread_key=thread, application_id=application, limit=limit, offset=offset
@@ -264,7 +265,7 @@ async def list_threads(
     user: CurrentUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[ThreadOut]:
     return [ThreadOut(**t) for t in await service.list_threads(session, user.id, limit, offset)]
 
@@ -371,7 +372,7 @@ async def list_jobs(
     user: CurrentUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[JobPostingOut]:
     """Your catalogue and the shared one, newest postings first."""
     return await service.list_jobs(session, user.id, limit, offset)

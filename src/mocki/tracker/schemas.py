@@ -28,6 +28,17 @@ class ImapAccountIn(BaseModel):
     folders: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1, max_length=20)
     since: date | None = None
 
+    @field_validator("host")
+    @classmethod
+    def _host_is_a_name(cls, value: str) -> str:
+        # A name the resolver cannot encode (a stray byte, an empty or over-long label) would
+        # otherwise fail deep inside the connection, as a 500 instead of a 422.
+        try:
+            value.encode("idna")
+        except UnicodeError as exc:
+            raise ValueError("The host is not a valid host name.") from exc
+        return value
+
 
 class GmailAuthorizeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
