@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -70,6 +71,18 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+log = logging.getLogger(__name__)
+
+# PostgreSQL's "character not in repertoire": text holding a NUL character, which no text column
+# of PostgreSQL can store (SQLite can); it is the client's input, so a 422, not a 500.
+_NUL_SQLSTATE = "22021"
+
+
+def _is_nul_in_text(exc: DBAPIError) -> bool:
+    cause = getattr(exc.orig, "__cause__", None) or exc.orig
+    return getattr(cause, "sqlstate", None) == _NUL_SQLSTATE or "0x00" in str(exc.orig)
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -105,6 +118,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("conflict", "This change conflicts with data saved a moment ago; try again."),
             status_code=409,
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if _is_nul_in_text(exc):
+            return JSONResponse(
+                error_body("nul_character", "Text must not contain the NUL character (\\u0000)."),
+                status_code=422,
+            )
+        # Anything else is ours: logged with its traceback, answered as the 500 it always was.
+        log.error("%s %s failed in the database", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "Something went wrong on our side; try again."), status_code=500
         )
 
     @app.exception_handler(StarletteHTTPException)

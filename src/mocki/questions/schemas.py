@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
+from mocki.core.db import MAX_OFFSET
 from mocki.core.timeutil import as_utc
 from mocki.models import Question
 
@@ -131,7 +132,7 @@ class QuestionFilters(BaseModel):
 
 class QuestionQuery(QuestionFilters):
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class QuestionOut(BaseModel):
