@@ -34,6 +34,13 @@ class InterviewIn(BaseModel):
         return value.strip()
 
 
+def stripped_text(value: str, what: str) -> str:
+    """Said text as stored: stripped, and refused when nothing is left."""
+    if not value.strip():
+        raise ValueError(f"{what} must not be blank")
+    return value.strip()
+
+
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=5000)
@@ -41,9 +48,7 @@ class AnswerIn(BaseModel):
     @field_validator("text")
     @classmethod
     def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the answer must not be blank")
-        return value.strip()
+        return stripped_text(value, "the answer")
 
 
 class ProvenanceOut(BaseModel):
@@ -337,6 +342,4 @@ class HumanTurnIn(BaseModel):
     @field_validator("text")
     @classmethod
     def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the text must not be blank")
-        return value.strip()
+        return stripped_text(value, "the text")
