@@ -25,6 +25,10 @@ from mocki.interviews.engine import Context, InterviewEngine, Move, Plan, Tools,
 from mocki.interviews.personas import voice_of
 from mocki.sandbox import Limits, Problem, SandboxResult, SandboxUnavailable, builtin_problems
 from mocki.sandbox.schemas import CaseResult
+from tests.integration.sandbox.solutions import JAVASCRIPT, PYTHON
+
+SOLUTIONS = {"python": PYTHON, "javascript": JAVASCRIPT}
+EVERY_SOLUTION = [(language, pid) for language, table in SOLUTIONS.items() for pid in table]
 
 NESTED = {
     "time": "O(n^2)",
@@ -349,12 +353,25 @@ def test_default_router_sends_coding_questions_to_the_coding_agent() -> None:
         ("```\ndef f(x):\n    return x\n```", "python"),
         ("def two_sum(nums, target):\n    seen = {}\n    return [0, 1]", "python"),
         ("My answer:\nfunction isValid(s) {\n  return s.length % 2 === 0;\n}", "javascript"),
+        ("module.exports.f = function (s) {\n  return s.length;\n};", "javascript"),
+        ("export function f(s) {\n  return s.length;\n}", "javascript"),
+        ("solve = (nums) => {\n  return nums.length;\n};", "javascript"),
+        ("@cache\ndef climb(n):\n    return 1 if n < 2 else climb(n - 1) + climb(n - 2)", "python"),
     ],
 )
 def test_code_is_found_in_fences_or_plain_text(text: str, language: str) -> None:
     found = extract_code(text)
     assert found is not None and found.language == language
     assert "```" not in found.code and found.code.strip()
+
+
+@pytest.mark.parametrize(("language", "pid"), EVERY_SOLUTION)
+def test_every_reference_solution_pasted_plain_is_found_whole(language: str, pid: str) -> None:
+    """Pasted without a fence, a solution is found from its first line, whatever that line's form."""
+    code = SOLUTIONS[language][pid].strip()
+    found = extract_code(f"Here is my solution.\n{code}")
+    assert found is not None and found.language == language
+    assert found.code == code and found.prose == "Here is my solution."
 
 
 def test_prose_is_not_code_and_the_prose_around_code_is_kept() -> None:

@@ -106,8 +106,13 @@ _FENCE_TAGS: dict[str, Language] = {
     "nodejs": "javascript",
     "jsx": "javascript",
 }
+# The first line of plain code: a definition, a declaration, an import, or a function assigned to a
+# name (`module.exports.f = function (…)`, `solve = (a) => …`) — never an ordinary prose line.
 _CODE_START = re.compile(
-    r"^\s*(?:def\s+\w+\s*\(|class\s+\w+|(?:async\s+)?function\s*\w*\s*\(|(?:const|let|var)\s+\w+\s*=|"
+    r"^\s*(?:(?:async\s+)?def\s+\w+\s*\(|class\s+\w+|@\w[\w.]*\s*(?:\(.*\))?\s*$|"
+    r"(?:export\s+(?:default\s+)?)?(?:async\s+)?function\b\s*\*?\s*[\w$]*\s*\(|"
+    r"(?:export\s+)?(?:const|let|var)\s+[\w$]+\s*=|"
+    r"[\w$]+(?:\.[\w$]+)*\s*=\s*(?:async\s+)?(?:function\b|\([^)]*\)\s*=>|[\w$]+\s*=>)|"
     r"import\s+\w|from\s+\S+\s+import\s)"
 )
 _PY_SIGNS = (
