@@ -22,6 +22,7 @@ from mocki.core.db import make_engine, make_sessionmaker
 from mocki.core.errors import NotFound, install_error_handlers
 from mocki.core.limits import BodySizeLimit
 from mocki.core.logging import install_redaction
+from mocki.documents import sealing
 from mocki.documents.router import router as documents_router
 from mocki.interviews.intents import IntentClassifier
 from mocki.interviews.live_router import router as live_router
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
     )
     app.state.settings = settings
+    # Documents are sealed under keys from this configuration's key provider (issue 8).
+    sealing.configure(settings)
     install_error_handlers(app)
     # Signed requests and replays are checked inside the body-size limit (the guard reads the body).
     security.add_inner_middleware(app)

@@ -594,7 +594,8 @@ def keys_rotate(
     except KeyProviderError as exc:
         _fail(str(exc))
     typer.echo(
-        f"key version {report.version} ({settings.keys.provider}): {report.rewrapped} data keys re-wrapped, "
+        f"key version {report.version} ({settings.keys.provider}): {report.rewrapped} data keys re-wrapped "
+        f"({report.documents} documents, {report.upload_keys} upload keys), "
         f"{report.already_current} already current, {report.changed_meanwhile} re-sealed meanwhile, "
         f"{report.legacy} in the old app-secret format, {report.failed} failed"
     )

@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { Link, Navigate, NavLink, Route, Routes, useLocation } from "react-router-dom";
 
 import { useAuth } from "./lib/auth";
+import { AccountPage } from "./pages/AccountPage";
 import { AdminPage } from "./pages/AdminPage";
 import { AuthPage } from "./pages/AuthPage";
 import { Dashboard } from "./pages/Dashboard";
@@ -27,6 +28,7 @@ export function App() {
       <Route path="/interviews/:id/report" element={<Shell><ReportPage /></Shell>} />
       <Route path="/progress" element={<Shell><ProgressPage /></Shell>} />
       <Route path="/tracker/*" element={<Shell><TrackerPage /></Shell>} />
+      <Route path="/account" element={<Shell><AccountPage /></Shell>} />
       <Route path="/admin" element={<Shell><AdminOnly><AdminPage /></AdminOnly></Shell>} />
       <Route path="*" element={<Shell><NotFound /></Shell>} />
     </Routes>
@@ -51,6 +53,7 @@ function Shell({ children }: { children: ReactNode }) {
           <NavLink to="/interviews/new">New interview</NavLink>
           <NavLink to="/progress">Progress</NavLink>
           <NavLink to="/tracker">Tracker</NavLink>
+          <NavLink to="/account">Account</NavLink>
           {user.role === "admin" && <NavLink to="/admin">Admin</NavLink>}
         </nav>
         <span className="muted small user">{user.name || user.email}</span>

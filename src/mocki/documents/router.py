@@ -1,16 +1,19 @@
-"""HTTP endpoints of the documents domain: upload, paste, list, read, delete."""
+"""HTTP endpoints of the documents domain: upload (plain or encrypted in the browser), paste, list,
+read, delete."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 
 from mocki.auth.deps import CurrentUser
+from mocki.core.errors import Invalid
 from mocki.deps import CeleryDep, SessionDep, SettingsDep
 from mocki.documents import service
-from mocki.documents.schemas import DocumentKind, DocumentOut, DocumentTextOut, TextDocumentIn
+from mocki.documents.schemas import DocumentKind, DocumentOut, DocumentTextOut, TextDocumentIn, UploadKeyOut
 from mocki.security.ratelimit import llm_limit
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -31,6 +34,12 @@ async def upload_document(
     file: Annotated[UploadFile, File(description="PDF, .docx, .txt or .md")],
     kind: Annotated[DocumentKind, Form()],
     title: Annotated[str, Form(max_length=300)] = "",
+    key_id: Annotated[
+        uuid.UUID | None, Form(description="from POST /documents/upload-keys: `file` is encrypted")
+    ] = None,
+    nonce: Annotated[
+        str | None, Form(max_length=64, description="base64 of the 12-byte AES-GCM iv, with key_id")
+    ] = None,
 ) -> DocumentOut:
     document = await service.upload(
         session,
@@ -42,8 +51,29 @@ async def upload_document(
         kind=kind,
         title=title,
         limits=settings.documents,
+        key_id=key_id,
+        nonce=nonce,
     )
     return DocumentOut.model_validate(document)
+
+
+@router.post(
+    "/upload-keys",
+    response_model=UploadKeyOut,
+    status_code=status.HTTP_201_CREATED,
+    # Per user like the upload it precedes (the same limit family as every document route).
+    dependencies=[llm_limit("documents.upload_keys")],
+)
+async def issue_upload_key(
+    user: CurrentUser, session: SessionDep, request: Request, response: Response
+) -> UploadKeyOut:
+    """A one-time key for encrypting one upload in the browser (AES-256-GCM, valid 15 minutes).
+    The request has no body."""
+    if await request.body():
+        raise Invalid("This request takes no body.", code="unexpected_body")
+    row, key = await service.issue_upload_key(session, user.id)
+    response.headers["Cache-Control"] = "no-store"
+    return UploadKeyOut(key_id=row.id, data_key=base64.b64encode(key).decode(), expires_at=row.expires_at)
 
 
 @router.post(

@@ -43,9 +43,21 @@ class DocumentOut(BaseModel):
     chunk_count: int
     pair_count: int
     index_done: int
+    # The browser encrypted the file before sending it (POST /documents/upload-keys).
+    encrypted_upload: bool
     created_at: datetime
 
 
 class DocumentTextOut(BaseModel):
     id: uuid.UUID
     text: str
+
+
+class UploadKeyOut(BaseModel):
+    """A one-time AES-256-GCM key for encrypting one upload in the browser."""
+
+    key_id: uuid.UUID
+    # Base64 of the 32 raw key bytes; shown once, the server keeps it only wrapped.
+    data_key: str
+    algorithm: Literal["AES-256-GCM"] = "AES-256-GCM"
+    expires_at: datetime

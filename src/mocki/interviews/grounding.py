@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mocki.interviews.engine import SourceLine, best_line
 from mocki.models import Chunk, QAPair
 from mocki.retrieval.indexing import from_bytes
-from mocki.retrieval.service import Retriever, search_vector
+from mocki.retrieval.service import ChunkText, Retriever, open_chunks, search_vector
 
 # Bank questions fetched per chunk; a resume has a handful of chunks.
 PER_CHUNK = 6
@@ -28,7 +28,7 @@ MAX_CHUNKS = 24
 @dataclass(frozen=True)
 class Match:
     score: float
-    chunk: Chunk
+    chunk: ChunkText
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,10 @@ async def bank_matches(
         .order_by(Chunk.ordinal)
         .limit(MAX_CHUNKS)
     )
+    found_rows = list(rows)
+    opened = await open_chunks(session, [chunk for _, chunk in found_rows])
     best: dict[uuid.UUID, Match] = {}
-    for vector, chunk in rows:
+    for (vector, _), chunk in zip(found_rows, opened, strict=True):
         for found in await search_vector(
             session, retriever, owner_id, from_bytes(vector), ["question"], k=PER_CHUNK
         ):

@@ -1,8 +1,9 @@
 """What retrieval is built from: document chunks, query–answer pairs with their vectors, and the
 outbox that tells the vector store which sources changed.
 
-The database holds the text and the vectors; the vector store holds vectors and ids only and can
-always be rebuilt from here.
+The database holds the text (sealed under its document's data key, see documents/sealing.py; bank
+pairs stay plaintext) and the vectors; the vector store holds vectors and ids only and can always
+be rebuilt from here.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class Chunk(IdMixin, TimestampMixin, Base):
         Uuid, ForeignKey("documents.id", ondelete="CASCADE"), index=True
     )
     ordinal: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
+    # Sealed under the document's data key, bound to this chunk's id.
+    text_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     # 1-based, inclusive line numbers in the document's extracted text (the provenance shown).
     start_line: Mapped[int] = mapped_column(Integer)
     end_line: Mapped[int] = mapped_column(Integer)
@@ -59,8 +61,12 @@ class QAPair(IdMixin, TimestampMixin, Base):
     chunk_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("chunks.id", ondelete="CASCADE"), index=True, nullable=True
     )
+    # Plaintext for bank pairs only; a document's pairs keep "" here and their text sealed under
+    # the document's data key in the *_sealed columns.
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
+    question_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    answer_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # bank | model | rule: who wrote the pair (a rule writes one when the model's output is unusable).
     origin: Mapped[str] = mapped_column(String(16))
     embed_model: Mapped[str] = mapped_column(String(100))

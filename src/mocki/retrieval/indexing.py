@@ -8,7 +8,9 @@ A ready document is indexed in two steps, each a Celery task:
    interview questions and supported answers one chunk at a time, each chunk's pairs embedded
    and stored as soon as they exist.
 
-Every change to a source's pairs writes a `VectorSync` row in the same transaction; the vector
+A document's chunks and pairs are sealed under the document's data key (documents/sealing.py) as
+they are written; the text exists in memory only while a task works on it. Bank pairs stay
+plaintext. Every change to a source's pairs writes a `VectorSync` row in the same transaction; the vector
 store's owner replays those (see `mocki.retrieval.sync`), so the database and the store can never
 disagree for longer than one replay. A task started for an older index generation drops its work.
 """
@@ -30,6 +32,7 @@ from tokenizers import Tokenizer
 
 from mocki.core.db import session_scope
 from mocki.core.errors import DomainError
+from mocki.documents import sealing
 from mocki.llm.base import LLM, LLMError
 from mocki.llm.cache import scoped
 from mocki.models import Chunk, Document, QAPair, Question, VectorSync
@@ -95,7 +98,10 @@ def forget_document(session: AsyncSession, document_id: uuid.UUID) -> None:
 
 async def _current(session: AsyncSession, document_id: uuid.UUID, generation: int) -> Document | None:
     doc = await session.scalar(
-        select(Document).where(Document.id == document_id).options(undefer(Document.text)).with_for_update()
+        select(Document)
+        .where(Document.id == document_id)
+        .options(undefer(Document.text_sealed))
+        .with_for_update()
     )
     if doc is None or doc.index_generation != generation or doc.status != "ready":
         return None
@@ -119,9 +125,15 @@ async def chunk_document(
         return False
     cfg = settings.retrieval
     await _clear(session, doc)
+    key = await _document_key(doc)
+    text = (
+        ""
+        if doc.text_sealed is None
+        else sealing.open_text(key, doc.text_sealed, sealing.document_ad(doc.id, "text"))
+    )
     try:
         specs = chunk_text(
-            doc.text or "",
+            text,
             count_tokens,
             max_tokens=cfg.chunk_tokens,
             overlap_tokens=cfg.chunk_overlap_tokens,
@@ -130,21 +142,29 @@ async def chunk_document(
     except DomainError as exc:
         doc.index_status, doc.index_error = "failed", exc.message
         return False
+    ids = [uuid.uuid4() for _ in specs]
     session.add_all(
         Chunk(
+            id=chunk_id,
             owner_id=doc.owner_id,
             document_id=doc.id,
             ordinal=s.ordinal,
-            text=s.text,
+            text_sealed=sealing.seal_text(key, s.text, sealing.chunk_ad(chunk_id)),
             start_line=s.start_line,
             end_line=s.end_line,
             token_count=s.token_count,
         )
-        for s in specs
+        for chunk_id, s in zip(ids, specs, strict=True)
     )
     doc.chunk_count = len(specs)
     doc.index_status = "indexing"
     return True
+
+
+async def _document_key(doc: Document) -> bytes:
+    if doc.data_key is None:
+        raise sealing.SealedUnreadable(f"Document {doc.id} has no data key.")
+    return await sealing.data_key(doc.data_key)
 
 
 async def _clear(session: AsyncSession, doc: Document) -> None:
@@ -167,8 +187,11 @@ async def _add_pairs(
     answers = await embedder.embed(
         [p.answer for _, p in items], max_tokens=settings.embeddings.answer_max_tokens
     )
+    key = await _document_key(doc)
     for (chunk_id, spec), q, a in zip(items, queries, answers, strict=True):
-        row = _pair_row(spec, q, a, embedder.model_id, owner_id=doc.owner_id, kind=doc.kind, source_id=doc.id)
+        row = _pair_row(
+            spec, q, a, embedder.model_id, owner_id=doc.owner_id, kind=doc.kind, source_id=doc.id, key=key
+        )
         row.document_id, row.chunk_id = doc.id, chunk_id
         session.add(row)
     mark_changed(session, doc.id)
@@ -183,8 +206,12 @@ def _pair_row(
     owner_id: uuid.UUID | None,
     kind: str,
     source_id: uuid.UUID,
+    key: bytes | None = None,
 ) -> QAPair:
-    return QAPair(
+    """`key`: the document's data key, under which the question and answer are sealed; None for a
+    bank pair, whose text stays plaintext."""
+    row = QAPair(
+        id=uuid.uuid4(),
         owner_id=owner_id,
         kind=kind,
         source_id=source_id,
@@ -195,6 +222,11 @@ def _pair_row(
         query_vec=to_bytes(query_vec),
         answer_vec=to_bytes(answer_vec),
     )
+    if key is not None:
+        row.question_sealed = sealing.seal_text(key, spec.question, sealing.pair_ad(row.id, "q"))
+        row.answer_sealed = sealing.seal_text(key, spec.answer, sealing.pair_ad(row.id, "a"))
+        row.question = row.answer = ""
+    return row
 
 
 async def _locked_current(session: AsyncSession, document_id: uuid.UUID, generation: int) -> Document | None:
@@ -219,9 +251,13 @@ async def build_pairs(
         if doc is None or doc.index_status != "indexing":
             return 0
         rows = await session.execute(
-            select(Chunk.id, Chunk.text).where(Chunk.document_id == document_id).order_by(Chunk.ordinal)
+            select(Chunk.id, Chunk.text_sealed)
+            .where(Chunk.document_id == document_id)
+            .order_by(Chunk.ordinal)
         )
-        job = ChunkJob(doc.id, doc.owner_id, doc.kind, [(r[0], r[1]) for r in rows])
+        key = await _document_key(doc)
+        texts = [(cid, sealing.open_text(key, sealed, sealing.chunk_ad(cid))) for cid, sealed in rows]
+        job = ChunkJob(doc.id, doc.owner_id, doc.kind, texts)
         await _add_pairs(
             session,
             embedder,

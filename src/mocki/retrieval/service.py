@@ -2,7 +2,8 @@
 
 Ownership is enforced twice: the store filters on the owner in its payload, and the rows loaded
 from the database are filtered on the owner again, so a stray point can never leak another
-user's text.
+user's text. A document's pairs and chunks are sealed in the database: they are opened here
+(`open_pairs`, `open_chunks`) into plain in-memory views, which is what every reader gets.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mocki.core.errors import Invalid, Unavailable
+from mocki.documents import sealing
 from mocki.models import Chunk, QAPair
 from mocki.retrieval import merge
 from mocki.retrieval.embeddings import Embedder, EmbeddingError
@@ -37,12 +39,85 @@ class Retriever:
 
 
 @dataclass(frozen=True)
+class PairText:
+    """A pair with its question and answer readable (opened, for a document's pair)."""
+
+    id: uuid.UUID
+    owner_id: uuid.UUID | None
+    kind: str
+    source_id: uuid.UUID
+    document_id: uuid.UUID | None
+    question_id: uuid.UUID | None
+    chunk_id: uuid.UUID | None
+    origin: str
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class ChunkText:
+    """A chunk with its text opened."""
+
+    id: uuid.UUID
+    document_id: uuid.UUID
+    ordinal: int
+    start_line: int
+    end_line: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Found:
-    pair: QAPair
+    pair: PairText
     score: float
     score_query: float
     score_answer: float
-    chunk: Chunk | None  # the resume/JD lines the pair came from; None for bank questions
+    chunk: ChunkText | None  # the resume/JD lines the pair came from; None for bank questions
+
+
+async def open_pairs(session: AsyncSession, pairs: Sequence[QAPair]) -> list[PairText]:
+    """The pairs readable, in order: a document's opened under its data key, the bank's as they are."""
+    keys = await sealing.document_keys(
+        session, (p.document_id for p in pairs if p.document_id is not None and p.question_sealed is not None)
+    )
+    out = []
+    for p in pairs:
+        question, answer = p.question, p.answer
+        if p.question_sealed is not None and p.answer_sealed is not None and p.document_id is not None:
+            key = keys[p.document_id]
+            question = sealing.open_text(key, p.question_sealed, sealing.pair_ad(p.id, "q"))
+            answer = sealing.open_text(key, p.answer_sealed, sealing.pair_ad(p.id, "a"))
+        out.append(
+            PairText(
+                p.id,
+                p.owner_id,
+                p.kind,
+                p.source_id,
+                p.document_id,
+                p.question_id,
+                p.chunk_id,
+                p.origin,
+                question,
+                answer,
+            )
+        )
+    return out
+
+
+async def open_chunks(session: AsyncSession, chunks: Sequence[Chunk]) -> list[ChunkText]:
+    """The chunks with their text opened under their documents' data keys, in order."""
+    keys = await sealing.document_keys(session, (c.document_id for c in chunks))
+    return [
+        ChunkText(
+            c.id,
+            c.document_id,
+            c.ordinal,
+            c.start_line,
+            c.end_line,
+            sealing.open_text(keys[c.document_id], c.text_sealed, sealing.chunk_ad(c.id)),
+        )
+        for c in chunks
+    ]
 
 
 def _check_scopes(scopes: Sequence[str]) -> list[str]:
@@ -79,10 +154,15 @@ async def search_vector(
             QAPair.kind.in_(kinds),
         )
     )
-    pairs = {p.id: p for p in rows}
+    pairs = {p.id: p for p in await open_pairs(session, list(rows))}
     chunk_ids = [p.chunk_id for p in pairs.values() if p.chunk_id is not None]
     chunks = (
-        {c.id: c for c in await session.scalars(select(Chunk).where(Chunk.id.in_(chunk_ids)))}
+        {
+            c.id: c
+            for c in await open_chunks(
+                session, list(await session.scalars(select(Chunk).where(Chunk.id.in_(chunk_ids))))
+            )
+        }
         if chunk_ids
         else {}
     )

@@ -1,8 +1,9 @@
 """Deleting an account for real: every row, vector point, cache entry and counter of the user.
 
 Rows go by the foreign keys' ON DELETE CASCADE from `users` (documents and their chunks and pairs,
-interviews with turns and reports, questions, mail accounts, emails, applications, todos,
-reminders, job postings, refresh tokens, interview participants); the model-call log keeps its
+browser upload keys (also deleted explicitly first), interviews with turns and reports, questions,
+mail accounts, emails, applications, todos, reminders, job postings, refresh tokens, interview
+participants); the model-call log keeps its
 token counts with the user set to NULL. Before that:
 - mail accounts are revoked through the tracker (Gmail grants are revoked at Google);
 - every vector source of the user is written to the `vector_sync` outbox in the same
@@ -28,6 +29,7 @@ from mocki.cache import families, invalidate_on_commit
 from mocki.core.db import after_commit, after_commit_async
 from mocki.core.errors import Forbidden, NotFound
 from mocki.core.timeutil import utcnow
+from mocki.documents import service as documents
 from mocki.retrieval import indexing
 from mocki.retrieval.sync import VectorSyncer
 from mocki.security import audit
@@ -66,6 +68,7 @@ async def delete_account(
         except Exception as exc:  # a provider that cannot be reached must not keep the data alive
             log.warning("mail account %s not revoked at its provider: %s", account.id, exc)
     sources = await indexing.forget_owner(session, user.id)
+    upload_keys = await documents.forget_upload_keys(session, user.id)
     await audit.forget_actor(session, user.id)
     entry = audit.record(
         session,
@@ -73,7 +76,7 @@ async def delete_account(
         audit.ACCOUNT_DELETED,
         target_type="user",
         target_id=user.id,
-        meta={"mail_accounts": len(mail_accounts), "vector_sources": sources},
+        meta={"mail_accounts": len(mail_accounts), "vector_sources": sources, "upload_keys": upload_keys},
     )
     entry.ip = None  # the address is personal data too; the entry keeps only the id and counts
     await repository.revoke_all(session, user.id, utcnow())

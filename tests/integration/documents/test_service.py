@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mocki.core.errors import Invalid, NotFound
 from mocki.core.timeutil import utcnow
-from mocki.documents import service
+from mocki.documents import sealing, service
 from mocki.models import Document
 from tests.conftest import register
 from tests.unit.documents.samples import RESUME_LINES, resume_pdf
@@ -35,15 +35,20 @@ def session_of(app: Any) -> AsyncSession:
 
 async def pending_pdf(app: Any, owner: uuid.UUID, **extra: Any) -> uuid.UUID:
     """A row as an upload leaves it, without sending a task, so no worker races the test."""
+    key, wrapped, version = sealing.new_data_key()
+    doc_id = uuid.uuid4()
     async with session_of(app) as session:
         document = Document(
+            id=doc_id,
             owner_id=owner,
             kind="resume",
             title="cv",
             filename="cv.pdf",
             media_type="application/pdf",
             size_bytes=len(resume_pdf()),
-            content=resume_pdf(),
+            data_key=wrapped,
+            key_version=version,
+            content=sealing.seal(key, resume_pdf(), sealing.document_ad(doc_id, "content")),
             **extra,
         )
         session.add(document)
@@ -132,7 +137,10 @@ async def test_failed_extraction_keeps_the_upload(client: httpx.AsyncClient, app
         document = await service.get_document(session, owner, doc_id)
         assert document.status == "failed" and document.error == "No text could be read."
         await session.refresh(document, ["content"])
-        assert document.content == resume_pdf()
+        assert document.content is not None and resume_pdf() not in document.content  # sealed
+        key = await sealing.data_key(document.data_key or b"")
+        opened = sealing.open_sealed(key, document.content, sealing.document_ad(document.id, "content"))
+        assert opened == resume_pdf()
 
 
 async def test_document_stuck_in_pending_is_reported_failed(client: httpx.AsyncClient, app: Any) -> None:

@@ -21,6 +21,7 @@ from mocki.interviews.report import _point_credit, rubric_points
 from mocki.models import Interview, QAPair
 from mocki.retrieval import indexing
 from mocki.retrieval.embeddings import make_embedder
+from mocki.retrieval.service import open_pairs
 from tests.integration.interviews.helpers import (
     JOB,
     LONG_STAR_ANSWER,
@@ -173,8 +174,11 @@ async def test_an_interview_with_a_resume_gets_a_deep_dive_into_one_of_its_lines
         # Written by the model for the line's chunk when indexing; its lines are the provenance.
         assert ground.chunk_start <= ground.line <= (ground.chunk_end or 0)
         async with app.state.sessionmaker() as session:
-            pair = await session.scalar(select(QAPair).where(QAPair.question == question.text))
-        assert pair is not None and pair.origin == "model" and str(pair.document_id) == resume_id
+            rows = (
+                await session.scalars(select(QAPair).where(QAPair.document_id == uuid.UUID(resume_id)))
+            ).all()
+            written = [p for p in await open_pairs(session, rows) if p.question == question.text]
+        assert len(written) == 1 and written[0].origin == "model"
     else:
         assert question.text.startswith(f'Your resume says: "{ground.text}')
 

@@ -50,6 +50,7 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
         ("POST", f"{_A}/documents"),
         ("GET", f"{_A}/documents"),
         ("POST", f"{_A}/documents/text"),
+        ("POST", f"{_A}/documents/upload-keys"),
         ("GET", f"{_A}/questions"),
         ("POST", f"{_A}/questions"),
         ("POST", f"{_A}/questions/import"),

@@ -15,8 +15,8 @@ from mocki.interviews.agents.knowledge import KnowledgeAgent, check_answer, job_
 from mocki.interviews.agents.routing import AgentRouter, default_router
 from mocki.interviews.engine import Context, InterviewEngine, Plan, Tools, build_plan
 from mocki.interviews.personas import voice_of
-from mocki.models import Chunk
 from mocki.questions import service as question_bank
+from mocki.retrieval.service import ChunkText
 
 RUBRIC = (
     "GET, PUT, DELETE, HEAD idempotent, POST not; idempotency keys stored with the result; "
@@ -159,7 +159,7 @@ def test_nothing_to_check_without_a_rubric() -> None:
 
 
 def test_job_line_maps_chunk_lines_back_when_none_were_skipped() -> None:
-    chunk = Chunk(document_id=uuid.UUID(JOB_ID), text=JOB_CHUNK, start_line=11, end_line=13)
+    chunk = ChunkText(uuid.uuid4(), uuid.UUID(JOB_ID), 0, 11, 13, JOB_CHUNK)
     line = job_line(chunk, 0.4123456, "unique constraint on the ledger")
     assert (line.line, line.text, line.chunk_start, line.chunk_end) == (
         12,
@@ -168,7 +168,7 @@ def test_job_line_maps_chunk_lines_back_when_none_were_skipped() -> None:
         13,
     )
     assert line.score == 0.4123
-    gappy = Chunk(document_id=uuid.UUID(JOB_ID), text=JOB_CHUNK, start_line=11, end_line=16)
+    gappy = ChunkText(uuid.uuid4(), uuid.UUID(JOB_ID), 0, 11, 16, JOB_CHUNK)
     first = job_line(gappy, 0.4, "unique constraint on the ledger")
     assert (first.line, first.text) == (11, "Own the payments API")  # blank lines were skipped
 

@@ -303,6 +303,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/documents/upload-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue Upload Key
+         * @description A one-time key for encrypting one upload in the browser (AES-256-GCM, valid 15 minutes).
+         *     The request has no body.
+         */
+        post: operations["issue_upload_key_api_v1_documents_upload_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents/{document_id}": {
         parameters: {
             query?: never;
@@ -1677,10 +1698,20 @@ export interface components {
              */
             file: string;
             /**
+             * Key Id
+             * @description from POST /documents/upload-keys: `file` is encrypted
+             */
+            key_id?: string | null;
+            /**
              * Kind
              * @enum {string}
              */
             kind: "resume" | "job_description";
+            /**
+             * Nonce
+             * @description base64 of the 12-byte AES-GCM iv, with key_id
+             */
+            nonce?: string | null;
             /**
              * Title
              * @default
@@ -1784,6 +1815,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Encrypted Upload */
+            encrypted_upload: boolean;
             /** Error */
             error: string | null;
             /** Filename */
@@ -3128,6 +3161,30 @@ export interface components {
             /** Text */
             text: string;
         };
+        /**
+         * UploadKeyOut
+         * @description A one-time AES-256-GCM key for encrypting one upload in the browser.
+         */
+        UploadKeyOut: {
+            /**
+             * Algorithm
+             * @default AES-256-GCM
+             * @constant
+             */
+            algorithm: "AES-256-GCM";
+            /** Data Key */
+            data_key: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Key Id
+             * Format: uuid
+             */
+            key_id: string;
+        };
         /** UserOut */
         UserOut: {
             /**
@@ -3804,6 +3861,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    issue_upload_key_api_v1_documents_upload_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadKeyOut"];
                 };
             };
         };

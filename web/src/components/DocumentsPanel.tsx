@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from "react"
 
 import { api, messageOf, postForm, unwrap } from "../lib/client";
 import { formatBytes, formatDate, KIND_LABEL } from "../lib/format";
+import { canSealInBrowser, sealFile } from "../lib/sealUpload";
 import type { DocumentKind, DocumentOut } from "../lib/types";
 import { usePolling } from "../lib/usePolling";
 import { ErrorMessage } from "./ErrorMessage";
@@ -12,6 +13,8 @@ const POLL_MS = 1500;
 export function DocumentsPanel() {
   const [documents, setDocuments] = useState<DocumentOut[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Without crypto.subtle (plain http off localhost) files go as they are and the api seals them.
+  const sealing = canSealInBrowser();
 
   const load = useCallback(async () => {
     try {
@@ -49,8 +52,11 @@ export function DocumentsPanel() {
   return (
     <section className="card" aria-labelledby="documents-heading">
       <h2 id="documents-heading">Your documents</h2>
-      <p className="muted">Add your resume and the job description; the interviewer tailors questions to them.</p>
-      <AddDocumentForm onAdded={(doc) => setDocuments((docs) => [doc, ...(docs ?? [])])} />
+      <p className="muted">
+        Add your resume and the job description; the interviewer tailors questions to them.
+        {sealing && " Files are encrypted in this browser before they are sent; pasted text is sent as typed, over TLS."}
+      </p>
+      <AddDocumentForm sealing={sealing} onAdded={(doc) => setDocuments((docs) => [doc, ...(docs ?? [])])} />
       <ErrorMessage error={error} />
       {documents === null ? (
         <p className="muted">Loading documents…</p>
@@ -68,6 +74,11 @@ export function DocumentsPanel() {
                   {doc.size_bytes ? ` · ${formatBytes(doc.size_bytes)}` : ""}
                   {doc.page_count ? ` · ${doc.page_count} page${doc.page_count === 1 ? "" : "s"}` : ""}
                   {` · ${formatDate(doc.created_at)}`}
+                  {doc.encrypted_upload && (
+                    <span className="badge badge-sealed" title="Only ciphertext left this browser">
+                      encrypted in your browser
+                    </span>
+                  )}
                 </span>
                 {doc.status === "failed" && (
                   <p className="error small" role="alert">
@@ -95,7 +106,7 @@ export function DocumentsPanel() {
   );
 }
 
-function AddDocumentForm({ onAdded }: { onAdded: (doc: DocumentOut) => void }) {
+function AddDocumentForm({ sealing, onAdded }: { sealing: boolean; onAdded: (doc: DocumentOut) => void }) {
   const [kind, setKind] = useState<DocumentKind>("resume");
   const [source, setSource] = useState<"file" | "text">("file");
   const [title, setTitle] = useState("");
@@ -114,7 +125,14 @@ function AddDocumentForm({ onAdded }: { onAdded: (doc: DocumentOut) => void }) {
       if (source === "file") {
         if (!file) throw new Error("Choose a file to upload.");
         const form = new FormData();
-        form.append("file", file);
+        if (sealing) {
+          const sealed = await sealFile(file);
+          form.append("file", sealed.file);
+          form.append("key_id", sealed.key_id);
+          form.append("nonce", sealed.nonce);
+        } else {
+          form.append("file", file);
+        }
         form.append("kind", kind);
         if (title.trim()) form.append("title", title.trim());
         doc = await postForm<DocumentOut>("/documents", form);
@@ -171,6 +189,11 @@ function AddDocumentForm({ onAdded }: { onAdded: (doc: DocumentOut) => void }) {
             accept=".pdf,.docx,.txt,application/pdf,text/plain,application/vnd.openxmlformats-officedocument.wordprocessingml.document"
             onChange={(e) => setFile(e.target.files?.[0] ?? null)}
           />
+          {!sealing && (
+            <span className="muted small" role="note">
+              Your browser cannot encrypt here (not a secure context); the server encrypts the file on arrival.
+            </span>
+          )}
         </label>
       ) : (
         <label>

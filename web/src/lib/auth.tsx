@@ -10,7 +10,10 @@ interface AuthState {
   loading: boolean;
   signIn(email: string, password: string): Promise<void>;
   signUp(email: string, password: string, name: string): Promise<void>;
-  signOut(): Promise<void>;
+  /** End the session here; `reason` becomes the `notice` of the sign-in page that follows. */
+  signOut(reason?: string): Promise<void>;
+  /** Why the user was signed out, when the app did it (e.g. the account was deleted). */
+  notice: string | null;
 }
 
 const AuthContext = createContext<AuthState | null>(null);
@@ -18,6 +21,7 @@ const AuthContext = createContext<AuthState | null>(null);
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null>(null);
   const [loading, setLoading] = useState(() => tokenStore.get() !== null);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const loadUser = useCallback(async () => {
     try {
@@ -43,16 +47,20 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     () => ({
       user,
       loading,
+      notice,
       async signIn(email, password) {
         tokenStore.set(await unwrap(api.POST("/api/v1/auth/login", { body: { email, password } })));
+        setNotice(null);
         await loadUser();
       },
       async signUp(email, password, name) {
         tokenStore.set(await unwrap(api.POST("/api/v1/auth/register", { body: { email, password, name } })));
+        setNotice(null);
         await loadUser();
       },
-      async signOut() {
+      async signOut(reason) {
         const tokens = tokenStore.get();
+        setNotice(reason ?? null);
         tokenStore.set(null);
         setUser(null);
         if (tokens) {
@@ -61,7 +69,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         }
       },
     }),
-    [user, loading, loadUser],
+    [user, loading, notice, loadUser],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

@@ -7,6 +7,7 @@ export type User = JsonOf<paths["/api/v1/users/me"]["get"]["responses"][200]>;
 export type TokenPair = JsonOf<paths["/api/v1/auth/login"]["post"]["responses"][200]>;
 export type DocumentOut = JsonOf<paths["/api/v1/documents/{document_id}"]["get"]["responses"][200]>;
 export type DocumentKind = DocumentOut["kind"];
+export type UploadKey = JsonOf<paths["/api/v1/documents/upload-keys"]["post"]["responses"][201]>;
 export type InterviewOut = JsonOf<paths["/api/v1/interviews/{interview_id}"]["get"]["responses"][200]>;
 export type InterviewListItem = JsonOf<paths["/api/v1/interviews"]["get"]["responses"][200]>[number];
 export type InterviewCreate = JsonOf<paths["/api/v1/interviews"]["post"]["requestBody"]>;

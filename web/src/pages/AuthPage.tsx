@@ -7,7 +7,7 @@ import { useAuth } from "../lib/auth";
 import { messageOf } from "../lib/client";
 
 export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
-  const { user, signIn, signUp } = useAuth();
+  const { user, notice, signIn, signUp } = useAuth();
   const location = useLocation();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -41,6 +41,11 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
         <p className="muted">
           {signup ? "Practise interviews with an AI interviewer and get scored feedback." : "Welcome back."}
         </p>
+        {notice && (
+          <p className="notice" role="status">
+            {notice}
+          </p>
+        )}
         <form onSubmit={onSubmit} className="stack">
           {signup && (
             <label>

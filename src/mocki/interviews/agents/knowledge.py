@@ -40,9 +40,8 @@ from mocki.interviews.engine import (
     measure_answer,
 )
 from mocki.interviews.report import _point_credit, rubric_points
-from mocki.models import Chunk
 from mocki.questions import service as questions
-from mocki.retrieval.service import Retriever, search_vector
+from mocki.retrieval.service import ChunkText, Retriever, search_vector
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +255,7 @@ def shown(reference: Mapping[str, Any]) -> dict[str, Any]:
 _BULLET = re.compile(r"^[\s\-*•·–—>]+")  # quoted as the resume and job lines are (engine.source_lines)
 
 
-def job_line(chunk: Chunk, score: float, query: str) -> SourceLine:
+def job_line(chunk: ChunkText, score: float, query: str) -> SourceLine:
     """The chunk's line closest to the query, as provenance.
 
     A chunk's text is its document's non-empty lines; only when none were skipped do its lines map

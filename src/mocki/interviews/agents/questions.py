@@ -43,6 +43,7 @@ from mocki.interviews.engine import (
 )
 from mocki.interviews.personas import Language
 from mocki.models import Chunk, Interview, QAPair
+from mocki.retrieval.service import open_pairs
 
 NAME = "deep_dive"
 MIN_LENGTH = 3
@@ -196,7 +197,7 @@ def replace_slot(plan: Plan) -> int | None:
 async def model_pairs(session: AsyncSession, owner_id: uuid.UUID, document_id: uuid.UUID) -> list[ModelPair]:
     # Read here, like interviews.grounding does: retrieval has no reader of pairs by document.
     rows = await session.execute(
-        select(QAPair.question, Chunk.start_line, Chunk.end_line)
+        select(QAPair, Chunk.start_line, Chunk.end_line)
         .join(Chunk, Chunk.id == QAPair.chunk_id)
         .where(
             QAPair.document_id == document_id,
@@ -207,7 +208,9 @@ async def model_pairs(session: AsyncSession, owner_id: uuid.UUID, document_id: u
         .order_by(Chunk.ordinal, QAPair.created_at)
         .limit(MAX_PAIRS)
     )
-    return [ModelPair(question, start, end) for question, start, end in rows]
+    found = list(rows)
+    opened = await open_pairs(session, [pair for pair, _, _ in found])  # sealed under the resume's key
+    return [ModelPair(pair.question, start, end) for pair, (_, start, end) in zip(opened, found, strict=True)]
 
 
 async def plan_deep_dive(
