@@ -106,6 +106,13 @@ def up(
     settings = _settings()
     if port is not None:
         settings.port = port
+    if not settings.llm.base_url and settings.port == settings.local_model.port:
+        typer.echo(
+            f"error: port {settings.port} is the local model's (MOCKI_LOCAL_MODEL__PORT); "
+            "give the api another --port or move the model",
+            err=True,
+        )
+        raise typer.Exit(2)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(settings, model=model, say=typer.echo)
 
