@@ -23,6 +23,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 
 from mocki.core.timeutil import utcnow
+from mocki.documents import service
 from mocki.models import Chunk, Document, QAPair
 from mocki.models.document import UploadKey
 from mocki.settings import Settings
@@ -189,6 +190,49 @@ async def test_each_bad_encrypted_upload_is_refused_with_its_code(
 
     listed = (await client.get(DOCS, headers=auth)).json()
     assert len(listed) == 1  # only the one good upload was stored
+
+
+@pytest.mark.parametrize("both_checked", [False, True], ids=["gathered", "both-past-the-check"])
+async def test_two_uploads_racing_with_one_key_store_one_document(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    app: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    both_checked: bool,
+) -> None:
+    key = await issue_key(client, auth)
+    if both_checked:
+        # Each request waits after its key check until the other has passed it too: then only the
+        # compare-and-set on used_at stands between the key and a second upload.
+        barrier = asyncio.Barrier(2)
+        check = service._usable_upload_key
+
+        async def check_then_wait(*args: Any, **kwargs: Any) -> UploadKey:
+            row = await check(*args, **kwargs)
+            async with asyncio.timeout(60):  # a hang guard, not a timing assertion
+                await barrier.wait()
+            return row
+
+        monkeypatch.setattr(service, "_usable_upload_key", check_then_wait)
+    texts = [f"{RESUME}\nVariant {variant}" for variant in ("north", "south")]
+    uploads = [browser_encrypt(key, text.encode()) for text in texts]
+    responses = await asyncio.gather(
+        *(
+            send(client, auth, sealed, "cv.txt", "text/plain", key_id=key["key_id"], nonce=nonce)
+            for sealed, nonce in uploads
+        )
+    )
+
+    assert sorted(r.status_code for r in responses) == [202, 409], [r.text for r in responses]
+    winner = next(i for i, r in enumerate(responses) if r.status_code == 202)
+    assert_error(responses[1 - winner], 409, "upload_key_used")
+    async with app.state.sessionmaker() as session:
+        documents = (await session.scalars(select(Document))).all()
+        spent = await session.get(UploadKey, uuid.UUID(key["key_id"]))
+    assert [str(d.id) for d in documents] == [responses[winner].json()["id"]]
+    assert spent is not None and spent.used_at is not None
+    got = await client.get(f"{DOCS}/{responses[winner].json()['id']}/text", headers=auth)
+    assert got.status_code == 200 and texts[winner].splitlines()[-1] in got.json()["text"]
 
 
 async def test_upload_keys_are_stored_wrapped_and_never_returned_twice(
