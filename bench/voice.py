@@ -9,6 +9,9 @@ voice interview and records what it hears.
   on top of the model is VAD stop + end-of-turn + Whisper + the first sentence of piper. Measured
   with a fixed-reply model stand-in (an OpenAI-compatible server that streams one reply at once:
   the baseline the pipeline is judged by) and with the packaged local model.
+- stages: where each answer's wait went (VAD stop, end-of-turn verdict, the last transcript, the
+  turn's release, the engine, the reply's first text and audio), from the line the api logs per
+  answer (voice/bridge.py), set against the caller's last word (same machine, same clock).
 - WER of the stored candidate turns against the texts that were spoken.
 - CPU of the api process and its model processes, per idle (connected, silent) and per active
   (answering) call, from psutil's cpu times.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -168,6 +172,7 @@ class Call:
     interview_id: str
     http: httpx.AsyncClient
     v2v: list[float] = field(default_factory=list)
+    said_ends: list[float] = field(default_factory=list)  # time.time() of each answer's last word
     spoken: list[str] = field(default_factory=list)
     stored: list[str] = field(default_factory=list)  # the candidate turns the api stored
 
@@ -195,6 +200,7 @@ async def _answer(call: Call, answer: SpokenAnswer, audio: Audio) -> float:
     first = await call.peer.wait_for_audio(after=said.ended_at, within_s=FIRST_AUDIO_WITHIN_S)
     await call.peer.wait_for_silence(quiet_s=1.5)
     call.spoken.append(answer.text)
+    call.said_ends.append(said.ended_at)
     v2v = first - said.ended_at
     call.v2v.append(v2v)
     return v2v
@@ -232,6 +238,51 @@ def _wer(calls: Sequence[Call]) -> float | None:
     return round(sum(rates) / len(rates), 4) if rates else None
 
 
+# ------------------------------------------------------------------------------ stages
+
+# The steps of one answer's wait, in order, as the api logs them (voice/bridge.py): the VAD's stop,
+# the end-of-turn verdict, the last transcript, the turn handed to the engine after its grace, the
+# engine's turn (classification and evidence, the candidate turn's transaction, the reply's first
+# text) and the reply's first audio sent; then "heard", the caller's first reply audio.
+STAGES = (
+    "vad_stop",
+    "turn_end",
+    "stt_start",
+    "stt_done",
+    "released",
+    "engine_start",
+    "gathered",
+    "prepared",
+    "first_token",
+    "first_audio",
+)
+STAGE_LINE = re.compile(r"voice turn stages (\{.*\})")
+
+
+def _stages(log: Path, call: Call) -> list[dict[str, float]]:
+    """Each answer's stages in seconds after its last word was sent, from the api's log lines
+    (same machine, same clock); an answer whose line is missing gets only "heard"."""
+    logged = [json.loads(m.group(1)) for m in STAGE_LINE.finditer(log.read_text(errors="replace"))]
+    rows: list[dict[str, float]] = []
+    for ended, v2v in zip(call.said_ends, call.v2v, strict=True):
+        near = [s for s in logged if abs(s.get("speech_end", 0.0) - ended) < 1.5]
+        row = {"heard": round(v2v, 3)}
+        if near:
+            found = min(near, key=lambda s: abs(s["speech_end"] - ended))
+            row |= {name: round(found[name] - ended, 3) for name in STAGES if name in found}
+        rows.append(row)
+    return rows
+
+
+def _stage_medians(rows: Sequence[dict[str, float]]) -> dict[str, float]:
+    medians: dict[str, float] = {}
+    for name in (*STAGES, "heard"):
+        values = [r[name] for r in rows if name in r]
+        if values:
+            medians[f"stage_s_{name}_median"] = round(median(values), 3)
+    return medians
+
+
 # ------------------------------------------------------------------------------ CPU
 
 
@@ -249,12 +300,11 @@ def _tree_cpu(proc: psutil.Process) -> float:
 # ------------------------------------------------------------------------------ scenarios
 
 
-async def _latency_run(
-    base_url: str, answers: list[tuple[SpokenAnswer, Audio]], api_pid: int
-) -> dict[str, Any]:
-    """One call through every answer: v2v per answer, WER, CPU idle and active."""
+async def _latency_run(api: ApiProcess, answers: list[tuple[SpokenAnswer, Audio]]) -> dict[str, Any]:
+    """One call through every answer: v2v per answer and its stages, WER, CPU idle and active."""
     stack: list[Any] = []
-    proc = psutil.Process(api_pid)
+    proc = psutil.Process(api.proc.pid)
+    base_url = api.base_url
     try:
         before = _tree_cpu(proc)
         await asyncio.sleep(IDLE_WINDOW_S / 2)
@@ -272,6 +322,7 @@ async def _latency_run(
         call.stored = await _stored_answers(call)
         return {
             "v2v": call.v2v,
+            "stages": _stages(api.log, call),
             "wer": _wer([call]),
             # Answers stored as more than one turn (end of turn fired at a pause mid-answer).
             "answers_split": max(0, len(call.stored) - len(call.spoken)),
@@ -363,7 +414,7 @@ def run(
             )
 
             async def standin_runs(api: ApiProcess) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-                single = await _latency_run(api.base_url, answers, api.proc.pid)
+                single = await _latency_run(api, answers)
                 return single, await _concurrency_run(api.base_url, answers, levels)
 
             single, rows = asyncio.run(_with_api(tmp, "standin", standin_url, answers, standin_runs))
@@ -375,6 +426,9 @@ def run(
             "wer": single["wer"],
             "answers_split": single["answers_split"],
             "v2v_s_standin": [round(v, 3) for v in single["v2v"]],
+            # Where each answer's wait went: seconds after its last word, per step (STAGES).
+            "stages_standin": single["stages"],
+            **_stage_medians(single["stages"]),
             "transcripts_standin": single["transcripts"],
             "cpu_idle_pct_per_session": single["cpu_idle_pct_per_session"],
             "cpu_active_pct_per_session": single["cpu_active_pct_per_session"],
@@ -392,7 +446,7 @@ def run(
                         "local",
                         llm.base_url,
                         answers,
-                        lambda api: _latency_run(api.base_url, answers, api.proc.pid),
+                        lambda api: _latency_run(api, answers),
                     )
                 )
             figures |= {
@@ -413,6 +467,12 @@ def _print(console: Console, f: dict[str, Any]) -> None:
     table.add_column("target", justify="right")
     table.add_row("voice-to-voice median, stand-in model", f"{f['v2v_s_median_standin']:.2f} s", "≤ 1.2 s")
     table.add_row("voice-to-voice p95, stand-in model", f"{f['v2v_s_p95_standin']:.2f} s", "")
+    steps = [(n, f.get(f"stage_s_{n}_median")) for n in (*STAGES, "heard")]
+    table.add_row(
+        "  where it goes (median s after the last word)",
+        "\n".join(f"{name} {at:.2f}" for name, at in steps if at is not None),
+        "",
+    )
     if "v2v_s_median_local_llm" in f:
         table.add_row("voice-to-voice median, local model", f"{f['v2v_s_median_local_llm']:.2f} s", "")
         table.add_row("voice-to-voice p95, local model", f"{f['v2v_s_p95_local_llm']:.2f} s", "")

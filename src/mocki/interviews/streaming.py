@@ -96,6 +96,37 @@ async def classify(intents: IntentClassifier | None, text: str) -> service.TurnI
     return service.TurnIntent(result.intent, result.confidence)
 
 
+@dataclass(frozen=True)
+class Gathered:
+    """What a candidate turn is checked and looked up with before its transaction. Nothing in it
+    is stored, so it can be made while the candidate may still go on, and thrown away."""
+
+    text: str
+    intent: service.TurnIntent | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+async def gather_answer(
+    factory: async_sessionmaker[AsyncSession],
+    owner_id: uuid.UUID,
+    interview_id: uuid.UUID,
+    text: str,
+    engine: InterviewEngine | None = None,
+    intents: IntentClassifier | None = None,
+    retriever: Retriever | None = None,
+) -> Gathered:
+    """Classify the turn and let the current agent gather its evidence (read-only)."""
+    engine = engine or service.default_engine()
+    # While a human has the seat the AI neither classifies nor gathers: nobody acts on it.
+    # (Checked again under the lock; a hand-back in between takes the turn as a plain answer.)
+    if await _human_has_seat(factory, interview_id):
+        return Gathered(text)
+    intent = await classify(intents, text)
+    tools = Tools(owner_id, retriever, factory)
+    evidence = await gather(factory, owner_id, interview_id, text, intent, engine, tools)
+    return Gathered(text, intent, evidence)
+
+
 async def open_answer(
     factory: async_sessionmaker[AsyncSession],
     owner_id: uuid.UUID,
@@ -105,20 +136,18 @@ async def open_answer(
     intents: IntentClassifier | None = None,
     retriever: Retriever | None = None,
     meta: dict[str, Any] | None = None,
+    gathered: Gathered | None = None,
 ) -> service.PreparedTurn:
+    """Store the candidate turn and decide the next move. `gathered`: this text's classification
+    and evidence made beforehand (a voice turn's, during its resume grace); made here otherwise."""
     # Classified and gathered before the transaction: no row lock is held while the model looks
     # at the text, the sandbox runs the candidate's code or retrieval searches references.
     engine = engine or service.default_engine()
-    intent, evidence = None, {}
-    # While a human has the seat the AI neither classifies nor gathers: nobody acts on it.
-    # (Checked again under the lock; a hand-back in between takes the turn as a plain answer.)
-    if not await _human_has_seat(factory, interview_id):
-        intent = await classify(intents, text)
-        tools = Tools(owner_id, retriever, factory)
-        evidence = await gather(factory, owner_id, interview_id, text, intent, engine, tools)
+    if gathered is None or gathered.text != text:
+        gathered = await gather_answer(factory, owner_id, interview_id, text, engine, intents, retriever)
     async with session_scope(factory) as session:
         return await service.prepare_answer(
-            session, owner_id, interview_id, text, engine, intent, evidence, meta
+            session, owner_id, interview_id, text, engine, gathered.intent, gathered.evidence, meta
         )
 
 

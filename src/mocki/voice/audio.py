@@ -81,3 +81,14 @@ def resample(samples: npt.NDArray[np.int16], rate: int, target: int) -> npt.NDAr
         return np.zeros(0, dtype=np.int16)
     out: npt.NDArray[np.int16] = np.concatenate([f.to_ndarray().reshape(-1) for f in frames]).astype(np.int16)
     return out
+
+
+def without_leading_silence(audio: Audio, *, keep_s: float = 0.01, threshold: int = 200) -> Audio:
+    """The audio from `keep_s` before its first sample louder than `threshold` (piper starts each
+    sentence with about 60 ms of silence: the listener waits for it before hearing a word)."""
+    samples = audio.samples()
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > threshold)
+    if loud.size == 0:
+        return audio
+    start = max(0, int(loud[0]) - int(keep_s * audio.sample_rate))
+    return audio if start == 0 else Audio(audio.pcm[2 * start :], audio.sample_rate)

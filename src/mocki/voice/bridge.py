@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from loguru import logger as pipeline_log
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
@@ -103,6 +105,9 @@ class Segment:
     stt_s: float = 0.0
     audio_s: float = 0.0
     done: bool = False
+    # When the pipeline learnt of it (epoch seconds): the VAD's stop, the last transcript.
+    stopped_at: float | None = None
+    done_at: float | None = None
 
 
 @dataclass
@@ -110,6 +115,8 @@ class SpokenTurn:
     """The segments of one user turn, in order."""
 
     segments: list[Segment]
+    # Epoch seconds of each step from the end of speech to the reply's first audio (`_stages`).
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -132,6 +139,15 @@ class SpokenTurn:
         }
 
 
+@dataclass
+class Closing:
+    """A turn whose end was decided, waiting for its transcripts and its grace."""
+
+    first: int  # its segments, first to last
+    last: int
+    decided_at: float  # when end of turn was decided (epoch seconds)
+
+
 class TurnAssembler:
     """Groups numbered speech segments into turns.
 
@@ -146,7 +162,7 @@ class TurnAssembler:
         self._segments: dict[int, Segment] = {}
         self._ended = 0  # segments the VAD has ended; the next one to start is _ended + 1
         self._open_from = 1  # first segment of the turn being spoken
-        self._closing: list[tuple[int, int]] = []
+        self._closing: list[Closing] = []
         self._in_segment = False
 
     def speech_started(self, at: float) -> None:
@@ -154,11 +170,13 @@ class TurnAssembler:
         self._in_segment = True
         if self._closing:
             # Not released yet, so not answered: the answer goes on.
-            self._open_from, _ = self._closing.pop()
+            self._open_from = self._closing.pop().first
 
-    def speech_stopped(self, at: float) -> None:
+    def speech_stopped(self, at: float, *, now: float | None = None) -> None:
         self._ended += 1
-        self._segment(self._ended).ended_at = at
+        segment = self._segment(self._ended)
+        segment.ended_at = at
+        segment.stopped_at = at if now is None else now
         self._in_segment = False
 
     def transcribed(self, result: SegmentResult, text: str) -> None:
@@ -167,38 +185,65 @@ class TurnAssembler:
         segment.stt_s += result.stt_s
         segment.audio_s += result.audio_s
 
-    def segment_done(self, index: int) -> None:
-        self._segment(index).done = True
+    def segment_done(self, index: int, *, now: float | None = None) -> None:
+        segment = self._segment(index)
+        segment.done = True
+        segment.done_at = now
 
-    def turn_ended(self) -> None:
+    def turn_ended(self, *, now: float | None = None) -> None:
         # An end of turn decided while the user speaks again is stale (Smart-Turn's verdict on
         # the last pause arrived after the VAD heard them go on): the answer continues.
         if self._in_segment:
             return
         if self._ended >= self._open_from:
-            self._closing.append((self._open_from, self._ended))
+            decided = time.time() if now is None else now
+            self._closing.append(Closing(self._open_from, self._ended, decided))
             self._open_from = self._ended + 1
 
     def release_at(self) -> float | None:
         """When the next closed turn may be released (epoch seconds), if one is waiting."""
         if not self._closing:
             return None
-        _, last = self._closing[0]
-        return (self._segment(last).ended_at or 0.0) + self.grace_s
+        return (self._segment(self._closing[0].last).ended_at or 0.0) + self.grace_s
+
+    def pending(self) -> SpokenTurn | None:
+        """The next closed turn once all of it is transcribed, still within its grace: what it
+        would say if the candidate does not go on (for work that is safe to throw away)."""
+        if not self._closing:
+            return None
+        closing = self._closing[0]
+        indexes = range(closing.first, closing.last + 1)
+        if not all(self._segment(i).done for i in indexes):
+            return None
+        return SpokenTurn([self._segments[i] for i in indexes])
 
     def ready(self, now: float) -> list[SpokenTurn]:
         ready: list[SpokenTurn] = []
         while self._closing:
-            first, last = self._closing[0]
-            indexes = range(first, last + 1)
+            closing = self._closing[0]
+            indexes = range(closing.first, closing.last + 1)
             if not all(self._segment(i).done for i in indexes) or now < (self.release_at() or 0.0):
                 break
             self._closing.pop(0)
-            ready.append(SpokenTurn([self._segments.pop(i) for i in indexes]))
+            segments = [self._segments.pop(i) for i in indexes]
+            ready.append(SpokenTurn(segments, _stages(segments, closing.decided_at, now)))
         return ready
 
     def _segment(self, index: int) -> Segment:
         return self._segments.setdefault(index, Segment())
+
+
+def _stages(segments: list[Segment], decided_at: float, released_at: float) -> dict[str, float]:
+    """The turn's steps up to its release; the engine and the reply add theirs (InterviewBridge)."""
+    last = segments[-1]
+    stages = {"speech_end": last.ended_at, "vad_stop": last.stopped_at, "turn_end": decided_at}
+    done = [s.done_at for s in segments if s.done_at is not None]
+    if done:
+        stages["stt_done"] = max(done)
+    if last.done_at is not None and last.stt_s:
+        stages["stt_start"] = last.done_at - last.stt_s  # the last segment's transcription began
+    stages["released"] = released_at
+    return {name: at for name, at in stages.items() if at is not None}
 
 
 # Tells the room who is speaking (realtime.emit.ephemeral "speaking"); injected for unit tests.
@@ -225,6 +270,10 @@ class InterviewBridge(FrameProcessor):
         self._worker: asyncio.Task[None] | None = None
         self._interrupted = False
         self._replying = False
+        # The answer being replied to: its stages, logged at the reply's first audio.
+        self._stages: dict[str, float] | None = None
+        # The closed turn waiting out its grace: its text, classified and gathered meanwhile.
+        self._speculation: tuple[str, asyncio.Task[streaming.Gathered]] | None = None
         # Stored voice turns of this call, for logs and the benchmark.
         self.turns_done = 0
         self.last_reply_started: float | None = None
@@ -246,18 +295,20 @@ class InterviewBridge(FrameProcessor):
                 self._turns.transcribed(frame.result, frame.text)
             return  # the engine gets the whole turn, not its pieces
         if isinstance(frame, SegmentDoneFrame):
-            self._turns.segment_done(frame.index)
+            self._turns.segment_done(frame.index, now=time.time())
             self._release()
             return
         if isinstance(frame, VADUserStartedSpeakingFrame) and direction == FrameDirection.DOWNSTREAM:
             self._turns.speech_started(time.time() - frame.start_secs)
+            await self._drop_speculation()  # unless the turn it was for is still closed
         elif isinstance(frame, VADUserStoppedSpeakingFrame) and direction == FrameDirection.DOWNSTREAM:
-            self._turns.speech_stopped(time.time() - frame.stop_secs)
+            now = time.time()
+            self._turns.speech_stopped(now - frame.stop_secs, now=now)
         elif isinstance(frame, UserStartedSpeakingFrame):
             await self._speaking(self._caller.speaker)
         elif isinstance(frame, UserStoppedSpeakingFrame):
             await self._speaking(None)
-            self._turns.turn_ended()
+            self._turns.turn_ended(now=time.time())
             self._release()
         elif isinstance(frame, InterruptionFrame):
             # Barge-in: what the reply has not said yet is dropped (TTS and the output transport
@@ -265,6 +316,7 @@ class InterviewBridge(FrameProcessor):
             if self._replying:
                 self._interrupted = True
         elif isinstance(frame, BotStartedSpeakingFrame) and direction == FrameDirection.UPSTREAM:
+            self._first_audio()
             await self._speaking("ai")
         elif isinstance(frame, BotStoppedSpeakingFrame) and direction == FrameDirection.UPSTREAM:
             await self._speaking(None)
@@ -274,6 +326,7 @@ class InterviewBridge(FrameProcessor):
         """Hand the turns that are complete to the engine; check again when the grace ends."""
         now = time.time()
         self._take(self._turns.ready(now))
+        self._speculate()
         at = self._turns.release_at()
         # Only a grace still running needs a timer; a missing transcript arrives as a frame.
         if at is not None and at > now and (self._release_timer is None or self._release_timer.done()):
@@ -289,8 +342,43 @@ class InterviewBridge(FrameProcessor):
             text, meta = turn.text, turn.meta()
             if not text:
                 continue  # noise, or speech Whisper heard no words in
-            handle = self._candidate_turn if self._caller.seat == "candidate" else self._interviewer_line
-            self._work.put_nowait(functools.partial(handle, text, meta))
+            if self._caller.seat == "candidate":
+                gathered = None
+                if self._speculation is not None and self._speculation[0] == text:
+                    gathered, self._speculation = self._speculation[1], None
+                job = functools.partial(self._candidate_turn, text, meta, turn.stages, gathered)
+                self._work.put_nowait(job)
+            else:
+                self._work.put_nowait(functools.partial(self._interviewer_line, text, meta))
+
+    def _speculate(self) -> None:
+        """Classify a closed, transcribed turn and gather its evidence while its grace runs out:
+        nothing of it is stored, so it is thrown away if the candidate goes on, and the engine
+        starts from it if they do not."""
+        pending = self._turns.pending() if self._caller.seat == "candidate" else None
+        text = pending.text if pending is not None else ""
+        if not text or (self._speculation is not None and self._speculation[0] == text):
+            return
+        engine, caller = self._engine, self._caller
+        gathering = streaming.gather_answer(
+            engine.sessionmaker,
+            caller.owner_id,
+            caller.interview_id,
+            text,
+            engine.interviewer,
+            engine.intents,
+            engine.retriever,
+        )
+        stale, self._speculation = self._speculation, (text, self.create_task(gathering, "gather-answer"))
+        if stale is not None:
+            stale[1].cancel()
+
+    async def _drop_speculation(self) -> None:
+        pending = self._turns.pending()
+        if self._speculation is None or (pending is not None and pending.text == self._speculation[0]):
+            return
+        task, self._speculation = self._speculation[1], None
+        await self.cancel_task(task)
 
     def greet(self) -> None:
         """On connect: open the interview, or repeat where it stands (candidate seat only)."""
@@ -314,6 +402,9 @@ class InterviewBridge(FrameProcessor):
                 await self._say(FAILED_LINE)
 
     async def _stop_work(self) -> None:
+        if self._speculation is not None:
+            task, self._speculation = self._speculation[1], None
+            await self.cancel_task(task)
         if self._release_timer is not None:
             await self.cancel_task(self._release_timer)
             self._release_timer = None
@@ -345,8 +436,15 @@ class InterviewBridge(FrameProcessor):
         elif last is not None and detail.turns[-1] is last:
             await self._say(last.text)  # reconnected while the question waits for its answer
 
-    async def _candidate_turn(self, text: str, meta: dict[str, Any]) -> None:
+    async def _candidate_turn(
+        self,
+        text: str,
+        meta: dict[str, Any],
+        stages: dict[str, float],
+        speculated: asyncio.Task[streaming.Gathered] | None = None,
+    ) -> None:
         engine, caller = self._engine, self._caller
+        stages["engine_start"] = time.time()
         log.info("interview %s: voice answer (%s s spoken): %r", caller.interview_id, meta["speech_s"], text)
         if await self._human_has_seat():
             from mocki.interviews import handoff
@@ -360,16 +458,29 @@ class InterviewBridge(FrameProcessor):
                 engine=engine.interviewer,
             )
         else:
+            gathered = await _speculated(speculated)
+            if gathered is None:
+                gathered = await streaming.gather_answer(
+                    engine.sessionmaker,
+                    caller.owner_id,
+                    caller.interview_id,
+                    text,
+                    engine.interviewer,
+                    engine.intents,
+                    engine.retriever,
+                )
+            stages["gathered"] = time.time()
             prepared = await streaming.open_answer(
                 engine.sessionmaker,
                 caller.owner_id,
                 caller.interview_id,
                 text,
                 engine.interviewer,
-                intents=engine.intents,
-                retriever=engine.retriever,
                 meta=meta,
+                gathered=gathered,
             )
+            stages["prepared"] = time.time()
+            self._stages = stages
             await self._reply(streaming.run_turn(engine.sessionmaker, engine.llm, prepared))
         self.turns_done += 1
 
@@ -405,6 +516,8 @@ class InterviewBridge(FrameProcessor):
         await self.push_frame(LLMFullResponseStartFrame())
         try:
             async for event in events:
+                if event.name == "token" and self._stages is not None:
+                    self._stages.setdefault("first_token", time.time())
                 if event.name == "token" and self.last_reply_started is not None:
                     log.info(
                         "interview %s: first reply text after %.2f s",
@@ -418,6 +531,37 @@ class InterviewBridge(FrameProcessor):
             self._replying = False
             await self.push_frame(LLMFullResponseEndFrame())
 
+    def _first_audio(self) -> None:
+        """The reply to an answer started playing: log when each step of its wait ended, in epoch
+        seconds (`mocki bench voice` reads these lines and sets them against the caller's clock)."""
+        if self._stages is None:
+            return
+        stages, self._stages = self._stages, None
+        stages["first_audio"] = time.time()
+        # In pipecat's log (loguru), at debug level next to its lines on the same frames: the api
+        # configures no handler for ours, and this is one line per answer.
+        pipeline_log.debug(
+            "interview {}: voice turn stages {}",
+            self._caller.interview_id,
+            json.dumps({name: round(at, 3) for name, at in stages.items()}),
+        )
+
     async def _say(self, text: str) -> None:
         if text:
             await self.push_frame(TTSSpeakFrame(text))
+
+
+async def _speculated(task: asyncio.Task[streaming.Gathered] | None) -> streaming.Gathered | None:
+    """What was gathered during the grace, or None to gather it now."""
+    if task is None:
+        return None
+    try:
+        return await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if not task.cancelled() or (current is not None and current.cancelling()):
+            raise  # this turn is being cancelled, not only the gathering
+        return None
+    except Exception:  # the turn gathers again, as without speculation
+        log.exception("gathering a voice answer during its grace failed")
+        return None

@@ -62,6 +62,9 @@ class WhisperEngine:
             # One utterance at a time, cut by the pipeline's VAD: earlier text only invites
             # the repetition loops Whisper is known for.
             condition_on_previous_text=False,
+            # Nothing reads segment times, and not decoding them is 6 % faster on a final
+            # segment of 3 s (0.68 s against 0.73 s, same WER on the spoken answers).
+            without_timestamps=True,
         )
         text = " ".join(segment.text.strip() for segment in segments).strip()
         return Transcript(text=text, audio_s=audio.seconds)

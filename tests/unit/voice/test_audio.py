@@ -8,7 +8,14 @@ import wave
 import numpy as np
 import pytest
 
-from mocki.voice.audio import Audio, AudioFormatError, read_wav, resample, to_whisper_input
+from mocki.voice.audio import (
+    Audio,
+    AudioFormatError,
+    read_wav,
+    resample,
+    to_whisper_input,
+    without_leading_silence,
+)
 
 
 def _tone(rate: int, seconds: float) -> np.ndarray:
@@ -62,3 +69,14 @@ def test_whisper_input_is_float_in_unit_range_at_16k() -> None:
     assert floats.dtype == np.float32
     assert len(floats) == 4000
     assert 0.3 < float(np.abs(floats).max()) <= 1.0
+
+
+def test_leading_silence_is_cut_to_a_few_milliseconds_and_the_rest_kept() -> None:
+    rate = 22_050
+    silence, voice = np.zeros(int(0.06 * rate), dtype="<i2"), np.full(rate // 2, 3000, dtype="<i2")
+    audio = Audio(np.concatenate([silence, voice, silence]).tobytes(), rate)
+    trimmed = without_leading_silence(audio, keep_s=0.01)
+    assert round(audio.seconds - trimmed.seconds, 3) == 0.05  # 60 ms of silence, 10 ms kept
+    assert trimmed.pcm.endswith(voice.tobytes() + silence.tobytes())
+    quiet = Audio(silence.tobytes(), rate)
+    assert without_leading_silence(quiet) == quiet  # nothing to speak: left as it is

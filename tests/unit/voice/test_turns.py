@@ -95,3 +95,36 @@ def test_an_end_of_turn_without_new_speech_makes_no_turn() -> None:
     assert silent.text == ""  # Whisper heard no words: the bridge drops it
     turns.turn_ended()
     assert turns.ready(LATER) == []
+
+
+def test_a_closed_turn_is_pending_during_its_grace_and_reopened_by_more_speech() -> None:
+    turns = TurnAssembler(grace_s=0.4)
+    turns.speech_started(0.0)
+    turns.speech_stopped(2.0, now=2.2)
+    turns.turn_ended(now=2.4)
+    assert turns.pending() is None  # not transcribed yet: nothing to work on
+    turns.transcribed(SegmentResult(1, 2.0, 0.3), "we chose the simpler option.")
+    turns.segment_done(1, now=2.5)
+    pending = turns.pending()
+    assert pending is not None and pending.text == "we chose the simpler option."
+    assert turns.ready(2.3) == []  # ...still within the grace
+    turns.speech_started(2.35)  # they go on: nothing is pending any more
+    assert turns.pending() is None
+
+
+def test_a_released_turn_carries_its_stages() -> None:
+    turns = TurnAssembler(grace_s=0.4)
+    turns.speech_started(10.0)
+    turns.speech_stopped(12.0, now=12.2)
+    turns.turn_ended(now=12.35)
+    turns.transcribed(SegmentResult(1, 2.0, 0.5), "done.")
+    turns.segment_done(1, now=12.7)
+    [turn] = turns.ready(12.7)
+    assert turn.stages == {
+        "speech_end": 12.0,
+        "vad_stop": 12.2,
+        "turn_end": 12.35,
+        "stt_start": 12.2,  # 0.5 s of transcription before its transcript came in
+        "stt_done": 12.7,
+        "released": 12.7,
+    }
