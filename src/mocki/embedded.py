@@ -7,6 +7,7 @@ Redis go. Every child is stopped by the PID we started; nothing is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import secrets
@@ -58,16 +59,25 @@ class ChildProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout: float = 20.0) -> None:
+        self.terminate()
+        self.finish(time.monotonic() + timeout)
+
+    def terminate(self) -> None:
+        """Ask the child's process group to stop (SIGTERM); `finish` waits for it."""
+        if self.alive and self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+
+    def finish(self, deadline: float) -> None:
+        """Wait until `deadline` (monotonic) for a terminated child, then kill its group."""
         if self.proc is None or self.proc.poll() is not None:
             return
         try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout)
+            self.proc.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(5)
-        except ProcessLookupError:
-            pass
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -86,6 +96,14 @@ def _wait(ready: Callable[[], bool], child: ChildProcess, timeout: float) -> Non
             return
         time.sleep(0.2)
     raise RuntimeError(f"{child.name} was not ready after {timeout:.0f}s; see {child.log}")
+
+
+# Who stops together, and how long a phase may take before its stragglers are killed.
+_STOP_PHASES: tuple[tuple[frozenset[str], float], ...] = (
+    (frozenset({"api"}), 10.0),
+    (frozenset({"beat", "worker"}), 20.0),
+    (frozenset({"llm", "redis"}), 10.0),
+)
 
 
 @dataclass
@@ -215,11 +233,21 @@ class Stack:
         self.say(f"api        http://{host}:{port}  (logs in {self.logs})")
 
     def stop(self) -> None:
-        # Reverse order: the api first, so nothing new arrives while the rest winds down.
-        for child in reversed(self.children):
-            if child.alive:
-                self.say(f"stopping   {child.name} (pid {child.proc.pid if child.proc else '?'})")
-            child.stop()
+        """Stop in phases, each child of a phase at once: the api first, so nothing new arrives;
+        then beat and the worker (which finishes its running tasks while Redis and the model are
+        still there); then the model and Redis. Each phase has its own deadline, so stopping takes
+        at most their sum (40 s) however many children are slow."""
+        remaining = list(reversed(self.children))
+        for names, timeout in (*_STOP_PHASES, (None, 10.0)):
+            phase = [c for c in remaining if names is None or c.name in names]
+            remaining = [c for c in remaining if c not in phase]
+            for child in phase:
+                if child.alive:
+                    self.say(f"stopping   {child.name} (pid {child.proc.pid if child.proc else '?'})")
+                child.terminate()
+            deadline = time.monotonic() + timeout
+            for child in phase:
+                child.finish(deadline)
         self.children.clear()
 
     def watch(self) -> None:
