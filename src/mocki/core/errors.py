@@ -78,9 +78,25 @@ log = logging.getLogger(__name__)
 _NUL_SQLSTATE = "22021"
 
 
-def _is_nul_in_text(exc: DBAPIError) -> bool:
+# A deadlock or a serialization failure: PostgreSQL rolled this transaction back so a concurrent
+# one could go on. Nothing was saved and the same request will very likely pass: a 503 to retry.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
     cause = getattr(exc.orig, "__cause__", None) or exc.orig
-    return getattr(cause, "sqlstate", None) == _NUL_SQLSTATE or "0x00" in str(exc.orig)
+    state = getattr(cause, "sqlstate", None) or getattr(exc.orig, "sqlstate", None)
+    return str(state) if state is not None else None
+
+
+def _is_nul_in_text(exc: DBAPIError) -> bool:
+    return _sqlstate(exc) == _NUL_SQLSTATE or "0x00" in str(exc.orig)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A database error that only says a concurrent transaction got in the way (deadlock victim,
+    serialization failure): the whole transaction may be run again."""
+    return isinstance(exc, DBAPIError) and _sqlstate(exc) in _RETRYABLE_SQLSTATES
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -126,6 +142,13 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 error_body("nul_character", "Text must not contain the NUL character (\\u0000)."),
                 status_code=422,
+            )
+        if is_retryable(exc):
+            log.warning("%s %s lost a race in the database: %s", request.method, request.url.path, exc.orig)
+            return JSONResponse(
+                error_body("database_busy", "A concurrent change got in the way; nothing was saved. Retry."),
+                status_code=503,
+                headers={"Retry-After": "1"},
             )
         # Anything else is ours: logged with its traceback, answered as the 500 it always was.
         log.error("%s %s failed in the database", request.method, request.url.path, exc_info=exc)

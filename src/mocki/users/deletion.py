@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mocki.auth.passwords import verify_password
@@ -30,6 +31,7 @@ from mocki.core.db import after_commit, after_commit_async
 from mocki.core.errors import Forbidden, NotFound
 from mocki.core.timeutil import utcnow
 from mocki.documents import service as documents
+from mocki.models import Document
 from mocki.retrieval import indexing
 from mocki.retrieval.sync import VectorSyncer
 from mocki.security import audit
@@ -60,6 +62,13 @@ async def delete_account(
     if user is None:
         raise NotFound("User not found.")
     _confirm(user.password_hash, password, token_issued_at)
+    # Lock order: the user's documents before anything that locks the user row. An indexing task
+    # locks its document first and then takes a key-share lock on the user (its pairs' foreign
+    # key); the cascade from `users` taken first would wait on that document while the task waits
+    # on the user: a deadlock. Locked here first, the task waits until this transaction ends.
+    await session.execute(
+        select(Document.id).where(Document.owner_id == user.id).order_by(Document.id).with_for_update()
+    )
 
     mail_accounts = await tracker.list_accounts(session, user.id)
     for account in mail_accounts:
