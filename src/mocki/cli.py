@@ -120,6 +120,9 @@ def up(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
+    # Also when started with SIGINT ignored (a background job of a shell without job control
+    # inherits that, and Python then installs no handler): Ctrl-C must still stop the stack.
+    signal.signal(signal.SIGINT, _terminate)
     try:
         stack.start_redis()
         count = upgrade_database(settings)
