@@ -21,7 +21,7 @@ from mocki.coding.router import router as coding_router
 from mocki.core.db import make_engine, make_sessionmaker
 from mocki.core.errors import NotFound, install_error_handlers
 from mocki.core.limits import BodySizeLimit
-from mocki.core.logging import install_redaction
+from mocki.core.logging import setup_logging
 from mocki.documents import sealing
 from mocki.documents.router import router as documents_router
 from mocki.interviews.intents import IntentClassifier
@@ -52,8 +52,9 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    # Secrets never reach a log line, whatever logging config uvicorn or a test installs.
-    install_redaction()
+    # Secrets never reach a log line, whatever logging config uvicorn or a test installs; our own
+    # lines go to stderr when nothing else set up logging (uvicorn sets up only its loggers).
+    setup_logging("api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -94,9 +94,15 @@ def install_redaction() -> None:
 
 
 def setup_logging(process: str) -> None:
+    """MOCKI's own lines at MOCKI_LOG_LEVEL (INFO by default) and other libraries' warnings, to
+    stderr, unless something (a test runner, an operator's config) gave the root logger a handler
+    already. uvicorn configures only its own loggers, so without this the api printed none of
+    ours below WARNING (a voice call closing, a model pool restarted...)."""
     install_redaction()
-    level = os.environ.get("MOCKI_LOG_LEVEL", "INFO").upper()
+    if logging.getLogger().handlers:
+        return
     logging.basicConfig(
-        level=level,
+        level=logging.WARNING,
         format=f"%(asctime)s {process} %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("mocki").setLevel(os.environ.get("MOCKI_LOG_LEVEL", "INFO").upper())
