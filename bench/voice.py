@@ -60,6 +60,9 @@ PASSWORD = "correct horse battery staple"
 STANDIN_REPLY = "Thank you, that is helpful. Could you walk me through how you measured the result?"
 FIRST_AUDIO_WITHIN_S = 120.0
 IDLE_WINDOW_S = 8.0
+# Answers each call gives in the concurrency test: three, so one answer that Smart-Turn keeps
+# open (it waits turn_silence_s) does not make a level's median on its own.
+CONCURRENT_ROUNDS = 3
 
 
 # ------------------------------------------------------------------------ the model stand-in
@@ -343,8 +346,8 @@ async def _concurrency_run(
     for n in levels:
         stack: list[Any] = []
         try:
-            calls = [await _open_call(base_url, stack, length=4) for _ in range(n)]
-            for round_no in range(2):
+            calls = [await _open_call(base_url, stack, length=CONCURRENT_ROUNDS + 2) for _ in range(n)]
+            for round_no in range(CONCURRENT_ROUNDS):
                 picked = [answers[(i + round_no) % len(answers)] for i in range(n)]
                 await asyncio.gather(*(_answer(c, a, au) for c, (a, au) in zip(calls, picked, strict=True)))
             v2v = [v for c in calls for v in c.v2v]

@@ -286,6 +286,11 @@ class VoiceSettings(BaseModel):
     smart_turn: bool = True
     # The longest pause that may still be mid-answer: past it the turn ends whatever the model says.
     turn_silence_s: float = Field(default=3.0, ge=0.3, le=10.0)
+    # A pause Smart-Turn calls "not finished" but with a probability of finished of at least
+    # `likely_done_p` (a finished answer it is unsure of) ends the turn after this much silence
+    # instead of `turn_silence_s`.
+    likely_done_silence_s: float = Field(default=1.0, ge=0.3, le=10.0)
+    likely_done_p: float = Field(default=0.3, ge=0.0, le=0.5)
     # After end of turn, speech resumed within this long (from the end of speech) continues the
     # same answer: a pause at a comma can sound finished. Adds at most this to the reply's wait.
     resume_grace_s: float = Field(default=0.4, ge=0.0, le=5.0)

@@ -110,6 +110,20 @@ class Segment:
     done_at: float | None = None
 
 
+def join_segments(texts: list[str]) -> str:
+    """The segments' transcripts as one answer. Whisper ends each segment as a sentence, also at
+    a pause the answer goes on from: a full stop before a word in lower case was a comma
+    ("the billing service. and we cut" reads "the billing service, and we cut")."""
+    out = ""
+    for text in (t.strip() for t in texts):
+        if not text:
+            continue
+        if out.endswith(".") and not out.endswith("..") and text[0].islower():
+            out = out[:-1] + ","
+        out = f"{out} {text}" if out else text
+    return out
+
+
 @dataclass
 class SpokenTurn:
     """The segments of one user turn, in order."""
@@ -120,7 +134,7 @@ class SpokenTurn:
 
     @property
     def text(self) -> str:
-        return " ".join(s.text for s in self.segments if s.text).strip()
+        return join_segments([s.text for s in self.segments])
 
     def meta(self) -> dict[str, Any]:
         def iso(ts: float | None) -> str | None:
@@ -165,12 +179,15 @@ class TurnAssembler:
         self._closing: list[Closing] = []
         self._in_segment = False
 
-    def speech_started(self, at: float) -> None:
+    def speech_started(self, at: float) -> bool:
+        """True when this speech reopens a closed turn (it was not released yet, so not
+        answered: the answer goes on)."""
         self._segment(self._ended + 1).started_at = at
         self._in_segment = True
         if self._closing:
-            # Not released yet, so not answered: the answer goes on.
             self._open_from = self._closing.pop().first
+            return True
+        return False
 
     def speech_stopped(self, at: float, *, now: float | None = None) -> None:
         self._ended += 1
@@ -246,6 +263,11 @@ def _stages(segments: list[Segment], decided_at: float, released_at: float) -> d
     return {name: at for name, at in stages.items() if at is not None}
 
 
+# How long a turn whose grace has run out waits while the VAD may be hearing speech resume, and
+# how often it looks again.
+HOLD_MAX_S = 0.4
+HOLD_STEP_S = 0.03
+
 # Tells the room who is speaking (realtime.emit.ephemeral "speaking"); injected for unit tests.
 SpeakingHook = Callable[[Speaker | None], Awaitable[None]]
 
@@ -258,12 +280,20 @@ class InterviewBridge(FrameProcessor):
         speaking: SpeakingHook,
         *,
         resume_grace_s: float = 0.0,
+        on_resume: Callable[[], None] | None = None,
+        hearing: Callable[[], bool] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._engine = engine
         self._caller = caller
         self._speaking = speaking
+        # Called when the candidate goes on with a turn that had ended (the end-of-turn model
+        # then hears the turn whole again: SharedSmartTurn.resume).
+        self._on_resume = on_resume
+        # Whether the VAD hears sound it has not yet confirmed as speech (its start window): a
+        # turn whose grace runs out meanwhile waits for the VAD's decision (HOLD_MAX_S at most).
+        self._hearing = hearing
         self._turns = TurnAssembler(resume_grace_s)
         self._release_timer: asyncio.Task[None] | None = None
         self._work: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
@@ -299,7 +329,8 @@ class InterviewBridge(FrameProcessor):
             self._release()
             return
         if isinstance(frame, VADUserStartedSpeakingFrame) and direction == FrameDirection.DOWNSTREAM:
-            self._turns.speech_started(time.time() - frame.start_secs)
+            if self._turns.speech_started(time.time() - frame.start_secs) and self._on_resume:
+                self._on_resume()
             await self._drop_speculation()  # unless the turn it was for is still closed
         elif isinstance(frame, VADUserStoppedSpeakingFrame) and direction == FrameDirection.DOWNSTREAM:
             now = time.time()
@@ -325,6 +356,14 @@ class InterviewBridge(FrameProcessor):
     def _release(self) -> None:
         """Hand the turns that are complete to the engine; check again when the grace ends."""
         now = time.time()
+        at = self._turns.release_at()
+        if at is not None and now >= at and now < at + HOLD_MAX_S and self._hearing and self._hearing():
+            # The candidate may be going on: the VAD confirms speech only after its start
+            # window (0.2 s), so a pause a little shorter than the grace would otherwise be
+            # seen as resumed speech only once the turn was released, and the answer cut in two.
+            if self._release_timer is None or self._release_timer.done():
+                self._release_timer = self.create_task(self._release_later(now + HOLD_STEP_S), "release-turn")
+            return
         self._take(self._turns.ready(now))
         self._speculate()
         at = self._turns.release_at()

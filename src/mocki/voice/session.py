@@ -29,7 +29,7 @@ from pipecat.audio.turn.smart_turn.base_smart_turn import BaseSmartTurn, SmartTu
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.utils import is_silence
 from pipecat.audio.vad.silero import SileroVADAnalyzer
-from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.audio.vad.vad_analyzer import VADParams, VADState
 from pipecat.frames.frames import Frame, InputAudioRawFrame, OutputAudioRawFrame
 from pipecat.metrics.metrics import MetricsData
 from pipecat.pipeline.pipeline import Pipeline
@@ -103,12 +103,58 @@ class SharedSmartTurn(LocalSmartTurnAnalyzerV3):
     """pipecat's Smart-Turn v3 analyzer on the process's shared session. Each call keeps its own
     analyzer (its audio buffer and its inference thread); only the model is shared."""
 
-    def __init__(self, *, threads: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int,
+        likely_done_p: float = 0.5,
+        likely_done_silence_s: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         # Skips LocalSmartTurnAnalyzerV3.__init__, which only builds a session of its own; the
         # attributes it sets are the two its inference reads (pipecat 1.14, pinned).
         BaseSmartTurn.__init__(self, **kwargs)
         self._log_data = False
         self._session = smart_turn_session(threads)
+        # The silence that ends a turn (pipecat's _stop_ms: params.stop_secs): shortened to
+        # likely_done_silence_s while the last verdict was "not finished" at a probability of
+        # finished of at least likely_done_p, until speech goes on or the turn ends.
+        self._turn_silence_ms = self._stop_ms
+        self._likely_done_p = likely_done_p
+        self._likely_done_ms = (
+            self._stop_ms
+            if likely_done_silence_s is None
+            else min(self._stop_ms, likely_done_silence_s * 1000)
+        )
+        # The audio of the turn that ended last and when its speech started, for `resume`.
+        self._ended_turn: tuple[list[tuple[float, Any]], float] | None = None
+
+    def _clear(self, turn_state: EndOfTurnState) -> None:
+        if turn_state == EndOfTurnState.COMPLETE and self._audio_buffer and self._speech_start_time:
+            self._ended_turn = (self._audio_buffer, self._speech_start_time)
+        self._stop_ms = self._turn_silence_ms
+        super()._clear(turn_state)
+
+    def append_audio(self, buffer: bytes, is_speech: bool) -> EndOfTurnState:
+        if is_speech:
+            self._stop_ms = self._turn_silence_ms  # they went on: the next pause is judged anew
+        return super().append_audio(buffer, is_speech)
+
+    def resume(self) -> None:
+        """The candidate went on with the turn that ended last (within the resume grace, before
+        it was answered: InterviewBridge): the next verdict hears that turn, the pause and what
+        follows, as one answer. Without this it would hear only the words after the pause, which
+        the model judged "not finished" after finished answers (the turn then waited out
+        turn_silence_s)."""
+        if self._ended_turn is None:
+            return
+        audio, started = self._ended_turn
+        self._ended_turn = None
+        # The buffer holds (monotonic time, samples) in order; what came after the end is newer.
+        self._audio_buffer = audio + self._audio_buffer
+        # pipecat types it int and stores time.monotonic() in it.
+        self._speech_start_time = started  # type: ignore[assignment]
+        self._speech_triggered = True
 
     async def analyze_end_of_turn(self) -> tuple[EndOfTurnState, MetricsData | None]:
         """pipecat's verdict, on the whole turn so far. pipecat drops the audio at every "finished"
@@ -123,7 +169,12 @@ class SharedSmartTurn(LocalSmartTurnAnalyzerV3):
         state, result = await loop.run_in_executor(
             self._model_executor, self._process_speech_segment, self._audio_buffer
         )
-        pipeline_log.debug(f"End of Turn result: {state}")  # pipecat's line, in pipecat's log
+        probability = getattr(result, "probability", None)
+        # Measured on the spoken answers: a finished answer scored 0.43 ("...from four hours to
+        # under one hour."), mid-answer pauses 0.14 when not called finished.
+        if state == EndOfTurnState.INCOMPLETE and (probability or 0.0) >= self._likely_done_p:
+            self._stop_ms = self._likely_done_ms
+        pipeline_log.debug(f"End of Turn result: {state} (p={probability})")  # pipecat's line, in its log
         return state, result
 
 
@@ -190,10 +241,14 @@ class VoiceCall:
         self.transport = transport
         vad = SileroVADAnalyzer(params=VADParams(stop_secs=voice.vad_stop_s, confidence=voice.vad_confidence))
         stop: list[BaseUserTurnStopStrategy]
+        analyzer: SharedSmartTurn | None = None
         if voice.smart_turn:
             # A pause the model judges mid-thought keeps the turn open up to turn_silence_s.
             analyzer = SharedSmartTurn(
-                params=SmartTurnParams(stop_secs=voice.turn_silence_s), threads=voice.threads
+                params=SmartTurnParams(stop_secs=voice.turn_silence_s),
+                threads=voice.threads,
+                likely_done_p=voice.likely_done_p,
+                likely_done_silence_s=voice.likely_done_silence_s,
             )
             stop = [TurnAnalyzerUserTurnStopStrategy(turn_analyzer=analyzer)]
         else:
@@ -212,7 +267,13 @@ class VoiceCall:
             self._tts, sample_rate=voice.out_sample_rate, stop_frame_timeout_s=voice.tts_idle_s
         )
         self.bridge = InterviewBridge(
-            self.hub.engine, self.caller, self._speaking, resume_grace_s=voice.resume_grace_s
+            self.hub.engine,
+            self.caller,
+            self._speaking,
+            resume_grace_s=voice.resume_grace_s,
+            on_resume=analyzer.resume if analyzer is not None else None,
+            # pipecat 1.14 (pinned) keeps the VAD's state in this attribute and offers no getter.
+            hearing=lambda: vad._vad_state is VADState.STARTING,
         )
         return Pipeline(
             [

@@ -4,10 +4,12 @@ an OpenAI-compatible transcription endpoint. `make_stt` picks one from settings.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
+import numpy as np
 import openai
 from openai import AsyncOpenAI
 
@@ -15,9 +17,6 @@ from mocki.settings import Settings, VoiceSettings
 from mocki.voice.audio import Audio, to_whisper_input
 from mocki.voice.models import whisper_dir
 from mocki.voice.pool import ModelPool, ModelPoolError
-
-if TYPE_CHECKING:
-    from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
 
 class STTError(Exception):
@@ -40,23 +39,87 @@ class SpeechToText(Protocol):
     async def aclose(self) -> None: ...
 
 
+# Whisper's mel frames: 100 a second (hop of 160 samples at 16 kHz); its window is 30 s.
+FRAMES_PER_S = 100
+WINDOW_FRAMES = 3000
+# Silence the encoder hears after the speech when its input is cut short (encoder_frames).
+ENCODER_TAIL_S = 1.0
+# Speech shorter than this gets the full window: one or two words alone in a short input came
+# back wrong or dropped ("Sure." as "your").
+SHORT_INPUT_MIN_S = 1.5
+# A cut-short input may not stop decoding: its tokens are bounded by what speech can hold.
+TOKENS_PER_S = 15
+TOKENS_MAX = 440  # Whisper's decoder holds 448 with the prompt
+
+
+def encoder_frames(samples: int) -> int | None:
+    """How many mel frames the encoder is given for `samples` at 16 kHz: the speech plus
+    ENCODER_TAIL_S of silence, even (the encoder halves it); None for the full 30 s window.
+
+    Whisper pads every input to 30 s, and its encoder's cost grows with its input, not with the
+    speech: a 4 s answer paid for 30 s. CTranslate2 takes shorter inputs. On 65 piper-voiced
+    utterances of 0.8–10 s (tiny.en, int8, 2 threads) the median transcription took 0.11–0.15 s
+    against 0.45 s padded, with a word error rate of 5.95 % against 5.28 % (a handful of words:
+    "Sigma Kappa" as "sigma capa")."""
+    if samples < SHORT_INPUT_MIN_S * 16_000:
+        return None
+    frames = samples // 160 + 1 + int(ENCODER_TAIL_S * FRAMES_PER_S)
+    frames += frames % 2
+    return frames if frames < WINDOW_FRAMES else None
+
+
+def repeats(text: str) -> bool:
+    """Whether a transcript looks like Whisper's decoding loop ("It depends on the load. It
+    depends on the load. It depends on the"): a word three times in a row, or a sequence of three
+    words twice. A cut-short input makes the loop likely on short answers; a real answer that
+    repeats itself only costs a second, full-window pass."""
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    if any(words[i] == words[i + 1] == words[i + 2] for i in range(len(words) - 2)):
+        return True
+    trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    return len(trigrams) != len(set(trigrams))
+
+
 class WhisperEngine:
     """faster-whisper in this process. Synchronous and CPU-bound: see LocalSTT."""
 
     def __init__(self, model_dir: Path, *, threads: int, beam_size: int, language: str) -> None:
         # Nothing may be fetched from a model hub; the directory holds every file it needs.
         os.environ["HF_HUB_OFFLINE"] = "1"
-        from faster_whisper import WhisperModel
+        from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
-        self._model: WhisperModel = WhisperModel(
+        class ShortInputWhisper(WhisperModel):  # type: ignore[misc]  # faster-whisper is untyped
+            """faster-whisper 1.2.1 (pinned) pads each window's features to 30 s and hands them
+            to `encode`; this one encodes only the first `frames` of them (encoder_frames)."""
+
+            frames: int | None = None
+
+            def encode(self, features: Any) -> Any:
+                if self.frames is not None and features.shape[-1] > self.frames:
+                    features = np.ascontiguousarray(features[..., : self.frames])
+                return super().encode(features)
+
+        self._model = ShortInputWhisper(
             str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads
         )
         self._beam_size = beam_size
         self._language = language
 
     def transcribe(self, audio: Audio) -> Transcript:
+        samples = to_whisper_input(audio)
+        frames = encoder_frames(len(samples))
+        if frames is not None:
+            # Greedy only, and bounded: a loop is caught by `repeats` and decoded again in full.
+            tokens = min(TOKENS_MAX, int(len(samples) / 16_000 * TOKENS_PER_S) + 10)
+            text = self._decode(samples, frames, temperature=0.0, max_new_tokens=tokens)
+            if not repeats(text):
+                return Transcript(text=text, audio_s=audio.seconds)
+        return Transcript(text=self._decode(samples, None), audio_s=audio.seconds)
+
+    def _decode(self, samples: Any, frames: int | None, **options: Any) -> str:
+        self._model.frames = frames
         segments, _info = self._model.transcribe(
-            to_whisper_input(audio),
+            samples,
             language=self._language,
             beam_size=self._beam_size,
             # One utterance at a time, cut by the pipeline's VAD: earlier text only invites
@@ -65,9 +128,9 @@ class WhisperEngine:
             # Nothing reads segment times, and not decoding them is 6 % faster on a final
             # segment of 3 s (0.68 s against 0.73 s, same WER on the spoken answers).
             without_timestamps=True,
+            **options,
         )
-        text = " ".join(segment.text.strip() for segment in segments).strip()
-        return Transcript(text=text, audio_s=audio.seconds)
+        return " ".join(segment.text.strip() for segment in segments).strip()
 
 
 # The pool process's model, loaded once by `_load_in_worker`.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mocki.voice.bridge import TurnAssembler
+from mocki.voice.bridge import TurnAssembler, join_segments
 from mocki.voice.services import SegmentResult
 
 LATER = 1e9  # a time past every grace period
@@ -108,8 +108,15 @@ def test_a_closed_turn_is_pending_during_its_grace_and_reopened_by_more_speech()
     pending = turns.pending()
     assert pending is not None and pending.text == "we chose the simpler option."
     assert turns.ready(2.3) == []  # ...still within the grace
-    turns.speech_started(2.35)  # they go on: nothing is pending any more
+    assert turns.speech_started(2.35)  # they go on: the turn is reopened, nothing is pending
     assert turns.pending() is None
+    turns.speech_stopped(3.0, now=3.2)
+    turns.turn_ended(now=3.3)
+    turns.transcribed(SegmentResult(2, 0.6, 0.2), "In the end it worked.")
+    turns.segment_done(2, now=3.5)
+    [turn] = turns.ready(LATER)
+    assert turn.text == "we chose the simpler option. In the end it worked."
+    assert not turns.speech_started(9.0)  # a new answer reopens nothing
 
 
 def test_a_released_turn_carries_its_stages() -> None:
@@ -128,3 +135,11 @@ def test_a_released_turn_carries_its_stages() -> None:
         "stt_done": 12.7,
         "released": 12.7,
     }
+
+
+def test_a_full_stop_whisper_put_at_a_pause_mid_sentence_becomes_a_comma() -> None:
+    assert join_segments(["I led the team.", "and we cut the batch.", "", "Since then I test."]) == (
+        "I led the team, and we cut the batch. Since then I test."
+    )
+    assert join_segments(["Well...", "maybe."]) == "Well... maybe."
+    assert join_segments([]) == ""
