@@ -188,7 +188,11 @@ class VoicePeer:
         self._readers: list[asyncio.Task[None]] = []
         self.connected = asyncio.Event()
 
-    async def connect(self, interview_id: str, *, within_s: float = 30.0) -> dict[str, Any]:
+    async def connect(
+        self, interview_id: str, *, within_s: float = 30.0, restart_of: str | None = None
+    ) -> dict[str, Any]:
+        """Offer, answer, connect. `restart_of`: the pc_id of a call to take over with this new
+        peer connection (`restart_pc`, as a browser does after losing its network)."""
         self.pc.addTrack(self.mic)
 
         @self.pc.on("track")
@@ -202,7 +206,10 @@ class VoicePeer:
                 self.connected.set()
 
         await self.pc.setLocalDescription(await self.pc.createOffer())  # waits for ICE gathering
-        body = await self.offer({"interview_id": interview_id, "sdp": self.pc.localDescription.sdp})
+        payload: dict[str, Any] = {"interview_id": interview_id, "sdp": self.pc.localDescription.sdp}
+        if restart_of is not None:
+            payload |= {"pc_id": restart_of, "restart_pc": True}
+        body = await self.offer(payload)
         self.pc_id, self.seat = body["pc_id"], body["seat"]
         await self.pc.setRemoteDescription(RTCSessionDescription(body["sdp"], body["type"]))
         await asyncio.wait_for(self.connected.wait(), within_s)

@@ -246,6 +246,48 @@ async def test_a_caller_that_vanishes_mid_turn_leaves_the_interview_usable(
     await again.hang_up()
 
 
+@pytest.mark.slow
+async def test_a_restarted_peer_connection_keeps_the_call_and_its_interview(
+    app: Any,
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    llm_server: str,
+    voice_interview: str,
+    spoken: list[SpokenAnswer],
+    peers: list[VoicePeer],
+) -> None:
+    first = VoicePeer(client, auth)
+    peers.append(first)
+    await first.connect(voice_interview)
+    await first.wait_for_audio(within_s=120)
+    await until(lambda: interviewer_turns(client, auth, voice_interview), 120)
+    await first.wait_for_silence(quiet_s=2.5)
+    iid = uuid.UUID(voice_interview)
+    call = hub_of(app).live(iid, "candidate")
+    assert call is not None
+
+    # The browser lost its network: a new peer connection takes over the same call (restart_pc).
+    second = VoicePeer(client, auth)
+    peers.append(second)
+    body = await second.connect(voice_interview, restart_of=first.pc_id)
+    assert body["pc_id"] == first.pc_id and body["seat"] == "candidate"
+    await first.abort()  # the old connection goes away for good
+    # The question waiting for its answer is spoken again, through the new connection...
+    await second.wait_for_audio(within_s=60)
+    await second.wait_for_silence(quiet_s=2.5)
+    assert hub_of(app).live(iid, "candidate") is call and hub_of(app).call_count == 1
+    # ...and not stored again.
+    assert len(await interviewer_turns(client, auth, voice_interview)) == 1
+
+    # The same call goes on: the answer is heard, stored and replied to.
+    said = await second.say(spoken[3].audio())
+    stored = await until(lambda: candidate_turns(app, voice_interview), 120)
+    assert word_error_rate(spoken[3].text, stored[0].text) <= MAX_WER, stored[0].text
+    await second.wait_for_audio(after=said.ended_at, within_s=120)
+    assert await second.hang_up() == 204
+    await until(lambda: hub_of(app).live(iid, "candidate") is None, 15)
+
+
 async def all_turns(app: Any, interview_id: str) -> list[Turn]:
     async with app.state.sessionmaker() as session:
         rows = await session.scalars(
