@@ -28,6 +28,7 @@ from pipecat.frames.frames import (
     CancelFrame,
     EndFrame,
     Frame,
+    InputAudioRawFrame,
     InterruptionFrame,
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
@@ -263,10 +264,27 @@ def _stages(segments: list[Segment], decided_at: float, released_at: float) -> d
     return {name: at for name, at in stages.items() if at is not None}
 
 
-# How long a turn whose grace has run out waits while the VAD may be hearing speech resume, and
-# how often it looks again.
-HOLD_MAX_S = 0.4
+# A closed turn is released only once the VAD has analysed the grace's audio and this much more
+# (two of Silero's 32 ms windows): speech resumed within the grace has then been heard, and the
+# VAD is confirming it. Counted in audio, not on the clock: on a loaded machine the audio reaches
+# the VAD late, and a clock-timed grace ran out before the VAD had heard the candidate go on.
+HEARD_MARGIN_S = 0.07
+# At most this long past the grace (if the caller's audio stops coming), and how often to look.
+HOLD_MAX_S = 5.0
 HOLD_STEP_S = 0.03
+
+
+def holding(
+    now: float, release_at: float, heard_since_stop: float | None, heard_needed: float, hearing: bool
+) -> bool:
+    """Whether a closed turn whose grace ends at `release_at` must wait: the VAD has not yet
+    analysed `heard_needed` seconds of audio since its stop, or it hears sound it has not
+    confirmed (or not yet reported) as speech. Never past HOLD_MAX_S after the grace."""
+    if now < release_at or now >= release_at + HOLD_MAX_S:
+        return False
+    behind = heard_since_stop is not None and heard_since_stop < heard_needed
+    return behind or hearing
+
 
 # Tells the room who is speaking (realtime.emit.ephemeral "speaking"); injected for unit tests.
 SpeakingHook = Callable[[Speaker | None], Awaitable[None]]
@@ -282,6 +300,7 @@ class InterviewBridge(FrameProcessor):
         resume_grace_s: float = 0.0,
         on_resume: Callable[[], None] | None = None,
         hearing: Callable[[], bool] | None = None,
+        vad_stop_s: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -294,6 +313,10 @@ class InterviewBridge(FrameProcessor):
         # Whether the VAD hears sound it has not yet confirmed as speech (its start window): a
         # turn whose grace runs out meanwhile waits for the VAD's decision (HOLD_MAX_S at most).
         self._hearing = hearing
+        # Seconds of the caller's audio that passed the VAD since its last stop (None while they
+        # speak), and how much of it a closed turn waits for (`holding`).
+        self._heard_since_stop: float | None = None
+        self._heard_needed = max(0.0, resume_grace_s - vad_stop_s) + HEARD_MARGIN_S if hearing else 0.0
         self._turns = TurnAssembler(resume_grace_s)
         self._release_timer: asyncio.Task[None] | None = None
         self._work: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
@@ -328,13 +351,20 @@ class InterviewBridge(FrameProcessor):
             self._turns.segment_done(frame.index, now=time.time())
             self._release()
             return
-        if isinstance(frame, VADUserStartedSpeakingFrame) and direction == FrameDirection.DOWNSTREAM:
+        if isinstance(frame, InputAudioRawFrame) and direction == FrameDirection.DOWNSTREAM:
+            if self._heard_since_stop is not None:
+                self._heard_since_stop += len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
+                if self._turns.release_at() is not None:
+                    self._release()
+        elif isinstance(frame, VADUserStartedSpeakingFrame) and direction == FrameDirection.DOWNSTREAM:
+            self._heard_since_stop = None
             if self._turns.speech_started(time.time() - frame.start_secs) and self._on_resume:
                 self._on_resume()
             await self._drop_speculation()  # unless the turn it was for is still closed
         elif isinstance(frame, VADUserStoppedSpeakingFrame) and direction == FrameDirection.DOWNSTREAM:
             now = time.time()
             self._turns.speech_stopped(now - frame.stop_secs, now=now)
+            self._heard_since_stop = 0.0
         elif isinstance(frame, UserStartedSpeakingFrame):
             await self._speaking(self._caller.speaker)
         elif isinstance(frame, UserStoppedSpeakingFrame):
@@ -357,7 +387,8 @@ class InterviewBridge(FrameProcessor):
         """Hand the turns that are complete to the engine; check again when the grace ends."""
         now = time.time()
         at = self._turns.release_at()
-        if at is not None and now >= at and now < at + HOLD_MAX_S and self._hearing and self._hearing():
+        hearing = self._hearing is not None and self._hearing()
+        if at is not None and holding(now, at, self._heard_since_stop, self._heard_needed, hearing):
             # The candidate may be going on: the VAD confirms speech only after its start
             # window (0.2 s), so a pause a little shorter than the grace would otherwise be
             # seen as resumed speech only once the turn was released, and the answer cut in two.

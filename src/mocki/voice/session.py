@@ -273,7 +273,8 @@ class VoiceCall:
             resume_grace_s=voice.resume_grace_s,
             on_resume=analyzer.resume if analyzer is not None else None,
             # pipecat 1.14 (pinned) keeps the VAD's state in this attribute and offers no getter.
-            hearing=lambda: vad._vad_state is VADState.STARTING,
+            hearing=lambda: vad._vad_state in (VADState.STARTING, VADState.SPEAKING),
+            vad_stop_s=voice.vad_stop_s,
         )
         return Pipeline(
             [

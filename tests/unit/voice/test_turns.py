@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mocki.voice.bridge import TurnAssembler, join_segments
+from mocki.voice.bridge import HOLD_MAX_S, TurnAssembler, holding, join_segments
 from mocki.voice.services import SegmentResult
 
 LATER = 1e9  # a time past every grace period
@@ -143,3 +143,16 @@ def test_a_full_stop_whisper_put_at_a_pause_mid_sentence_becomes_a_comma() -> No
     )
     assert join_segments(["Well...", "maybe."]) == "Well... maybe."
     assert join_segments([]) == ""
+
+
+def test_a_closed_turn_waits_until_the_vad_has_heard_its_grace() -> None:
+    needed = 0.27  # grace 0.4 - VAD stop 0.2 + two VAD windows
+    # Before the grace ends on the clock, the grace itself decides (TurnAssembler.ready).
+    assert not holding(9.9, 10.0, 0.0, needed, hearing=False)
+    # On a loaded machine the audio reaches the VAD late: the clock ran out first.
+    assert holding(10.05, 10.0, 0.1, needed, hearing=False)
+    assert not holding(10.05, 10.0, 0.3, needed, hearing=False)
+    # Sound the VAD has not confirmed (or not yet reported) as speech: wait for its decision.
+    assert holding(10.05, 10.0, 0.3, needed, hearing=True)
+    # Never longer than HOLD_MAX_S past the grace (a caller whose audio stopped coming).
+    assert not holding(10.0 + HOLD_MAX_S, 10.0, 0.1, needed, hearing=True)
