@@ -206,6 +206,20 @@ async def test_unusual_microphone_formats_still_transcribe(
     assert stored[0].meta["speech_s"] <= said.seconds + 1.0
 
 
+async def call_through_the_opening(
+    client: httpx.AsyncClient, auth: dict[str, str], interview_id: str, peers: list[VoicePeer]
+) -> VoicePeer:
+    """A candidate's call to a new interview, once its opening question was heard and stored."""
+    peer = VoicePeer(client, auth)
+    peers.append(peer)
+    await peer.connect(interview_id)
+    await peer.wait_for_audio(within_s=120)
+    # The opening is stored once the model finished it; then let its last sentence play out.
+    await until(lambda: interviewer_turns(client, auth, interview_id), 120)
+    await peer.wait_for_silence(quiet_s=2.5)
+    return peer
+
+
 @pytest.mark.slow
 async def test_a_caller_that_vanishes_mid_turn_leaves_the_interview_usable(
     app: Any,
@@ -216,13 +230,7 @@ async def test_a_caller_that_vanishes_mid_turn_leaves_the_interview_usable(
     spoken: list[SpokenAnswer],
     peers: list[VoicePeer],
 ) -> None:
-    peer = VoicePeer(client, auth)
-    peers.append(peer)
-    await peer.connect(voice_interview)
-    await peer.wait_for_audio(within_s=120)
-    # The opening is stored once the model finished it; then let its last sentence play out.
-    await until(lambda: interviewer_turns(client, auth, voice_interview), 120)
-    await peer.wait_for_silence(quiet_s=2.5)
+    peer = await call_through_the_opening(client, auth, voice_interview, peers)
     await peer.say(spoken[2].audio())
     # Gone without a word while the turn is being detected, transcribed or answered.
     await peer.abort()
@@ -256,12 +264,7 @@ async def test_a_restarted_peer_connection_keeps_the_call_and_its_interview(
     spoken: list[SpokenAnswer],
     peers: list[VoicePeer],
 ) -> None:
-    first = VoicePeer(client, auth)
-    peers.append(first)
-    await first.connect(voice_interview)
-    await first.wait_for_audio(within_s=120)
-    await until(lambda: interviewer_turns(client, auth, voice_interview), 120)
-    await first.wait_for_silence(quiet_s=2.5)
+    first = await call_through_the_opening(client, auth, voice_interview, peers)
     iid = uuid.UUID(voice_interview)
     call = hub_of(app).live(iid, "candidate")
     assert call is not None
