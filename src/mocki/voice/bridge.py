@@ -392,6 +392,7 @@ class InterviewBridge(FrameProcessor):
             # The candidate may be going on: the VAD confirms speech only after its start
             # window (0.2 s), so a pause a little shorter than the grace would otherwise be
             # seen as resumed speech only once the turn was released, and the answer cut in two.
+            self._speculate()  # a transcript that came in during the hold is worked on meanwhile
             if self._release_timer is None or self._release_timer.done():
                 self._release_timer = self.create_task(self._release_later(now + HOLD_STEP_S), "release-turn")
             return
